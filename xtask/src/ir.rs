@@ -1,0 +1,273 @@
+//! The intermediate representation: what the documentation says, as plain data.
+//!
+//! Parsing fills everything but the `rust` names; the naming pass (`naming.rs`) fills those.
+//! The schema is documented in `docs/ir.md`; `cargo xtask ir` prints it as JSON.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything read from one docs tree.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Api {
+    /// Pages read (including redirect pages).
+    pub pages: usize,
+    /// Redirect pages (`title: Moved to …`), which hold no operation.
+    pub redirects: Vec<String>,
+    /// Operations, sorted by path then method.
+    pub operations: Vec<Operation>,
+    /// Notifications (`webhook/v3/*.md`), sorted by event type.
+    pub notifications: Vec<Notification>,
+}
+
+/// One HTTP operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    /// Source page, relative to the docs tree, with `/` separators.
+    pub file: String,
+    /// 1-based line of the operation's heading.
+    pub line: usize,
+    pub method: Method,
+    /// URL path template, e.g. `/v3/pay/transactions/id/{transaction_id}`.
+    pub path: String,
+    /// API family: the first path segment after `v3/` (the cargo feature).
+    pub family: String,
+    pub title: String,
+    pub description: String,
+    pub request: Request,
+    pub response: Response,
+    /// Rust module path of the operation (filled by the naming pass), e.g. `["v3", "pay", "transactions", "jsapi", "post"]`.
+    #[serde(default)]
+    pub module: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn parse(anchor: &str) -> Option<Method> {
+        Some(match anchor {
+            "get" => Method::Get,
+            "post" => Method::Post,
+            "put" => Method::Put,
+            "patch" => Method::Patch,
+            "delete" => Method::Delete,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Patch => "patch",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+/// The parts of a request, each a list of fields.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Path parameters, in the order the path names them.
+    pub path_params: Vec<Field>,
+    /// Query-string parameters (`query` row's children).
+    pub query: Vec<Field>,
+    /// Request headers (`headers` row's children).
+    pub headers: Vec<Field>,
+    /// The JSON body (`json` row), if any.
+    pub json: Option<Part>,
+    /// The `multipart/form-data` body (`body` row), if any: its children are `file` and `meta`.
+    pub multipart: Option<Part>,
+    /// The `base_uri` row, if any: the host the operation is served on.
+    pub base_uri: Option<BaseUri>,
+}
+
+/// A JSON or multipart body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    pub line: usize,
+    pub required: bool,
+    pub fields: Vec<Field>,
+}
+
+/// A `base_uri` row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BaseUri {
+    pub line: usize,
+    pub required: bool,
+    /// The URL named in the row's description, e.g. `https://apihk.mch.weixin.qq.com/`.
+    pub default: Option<String>,
+}
+
+/// What a response carries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Response {
+    /// A JSON document with these top-level fields.
+    Json { fields: Vec<Field> },
+    /// An empty body.
+    Empty,
+    /// A byte stream (download), not signed.
+    Stream,
+}
+
+/// One row of a table, with the rows nested under it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// Name as documented (the JSON key, query name or header name).
+    pub name: String,
+    /// 1-based line of the row.
+    pub line: usize,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    pub required: bool,
+    /// Description text (markup removed, enum list kept).
+    pub description: String,
+    /// Enumerated values, when the description lists them (`枚举值之一` / `枚举值`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "enum")]
+    pub enum_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<Encryption>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoded: Option<Encoding>,
+    /// Nested fields: an object's members, an array's item members, or the structure inside an
+    /// encrypted/encoded string (after a `{colspan=3 .im-table-line}` row).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Field>,
+    /// Names chosen by the naming pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust: Option<RustNames>,
+}
+
+/// The documented types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Type {
+    #[serde(rename = "string")]
+    String,
+    #[serde(rename = "integer")]
+    Integer,
+    #[serde(rename = "number")]
+    Number,
+    #[serde(rename = "boolean")]
+    Boolean,
+    #[serde(rename = "object")]
+    Object,
+    #[serde(rename = "object[]")]
+    ObjectArray,
+    #[serde(rename = "string[]")]
+    StringArray,
+    #[serde(rename = "integer[]")]
+    IntegerArray,
+    #[serde(rename = "number[]")]
+    NumberArray,
+    #[serde(rename = "boolean[]")]
+    BooleanArray,
+}
+
+impl Type {
+    pub fn parse(text: &str) -> Option<Type> {
+        Some(match text {
+            "string" => Type::String,
+            "integer" => Type::Integer,
+            "number" => Type::Number,
+            "boolean" => Type::Boolean,
+            "object" => Type::Object,
+            "object[]" => Type::ObjectArray,
+            "string[]" => Type::StringArray,
+            "integer[]" => Type::IntegerArray,
+            "number[]" => Type::NumberArray,
+            "boolean[]" => Type::BooleanArray,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Integer => "integer",
+            Type::Number => "number",
+            Type::Boolean => "boolean",
+            Type::Object => "object",
+            Type::ObjectArray => "object[]",
+            Type::StringArray => "string[]",
+            Type::IntegerArray => "integer[]",
+            Type::NumberArray => "number[]",
+            Type::BooleanArray => "boolean[]",
+        }
+    }
+
+    pub fn is_array(self) -> bool {
+        matches!(
+            self,
+            Type::ObjectArray | Type::StringArray | Type::IntegerArray | Type::NumberArray | Type::BooleanArray
+        )
+    }
+
+    /// Whether rows may nest under a field of this type without a sub-structure line.
+    pub fn has_members(self) -> bool {
+        matches!(self, Type::Object | Type::ObjectArray)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Encryption {
+    /// RSA-OAEP with the WeChat Pay public key (requests) or the merchant's key (responses).
+    #[serde(rename = "by-rsa-pubkey")]
+    RsaPubkey,
+    /// AEAD_AES_256_GCM with the APIv3 key (notification resources).
+    #[serde(rename = "by-aes-gcm")]
+    AesGcm,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Encoding {
+    #[serde(rename = "by-json_encode")]
+    JsonEncode,
+    #[serde(rename = "by-urlencode")]
+    UrlEncode,
+}
+
+/// Rust names of a field, chosen by the naming pass.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RustNames {
+    /// The struct field (or builder setter), e.g. `r#type`.
+    pub field: String,
+    /// The type generated for this field's structure or enum, if any, e.g. `DishList`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    /// Why a name differs from the obvious one (keyword, collision, non-ASCII name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed: Option<String>,
+}
+
+/// A notification (webhook) page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub file: String,
+    pub line: usize,
+    /// The event type named by the page, e.g. `TRANSACTION.SUCCESS`.
+    pub event_type: String,
+    /// Every event type the page's `event_type` field enumerates (the page's own first).
+    pub event_types: Vec<String>,
+    pub title: String,
+    pub description: String,
+    /// Headers WeChat Pay sends (`Wechatpay-*`).
+    pub headers: Vec<Field>,
+    /// The envelope's fields (`id`, `create_time`, `event_type`, `resource`, …).
+    pub envelope: Vec<Field>,
+    /// The decrypted `resource.ciphertext`: the event's payload.
+    pub payload: Vec<Field>,
+    /// Rust module path (filled by the naming pass), e.g. `["webhook", "v3", "transaction_success"]`.
+    #[serde(default)]
+    pub module: Vec<String>,
+    /// Variant of the `Event` enum (filled by the naming pass).
+    #[serde(default)]
+    pub variant: String,
+}

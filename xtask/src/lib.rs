@@ -1,0 +1,16 @@
+//! The generator: documentation pages → IR → Rust.
+//!
+//! `parse` reads markdown into rows, `lower` turns rows into the IR, `naming` picks Rust names,
+//! `emit` writes tokens. Each stage knows nothing of the next.
+
+pub mod diff;
+pub mod error;
+pub mod ir;
+pub mod load;
+pub mod lower;
+pub mod naming;
+pub mod parse;
+pub mod emit;
+
+pub use error::PageError;
+pub use load::load;
