@@ -16,6 +16,9 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// Notifications (`webhook/v3/*.md`), sorted by event type.
     pub notifications: Vec<Notification>,
+    /// Page defects the generator worked around, as `file:line: what was assumed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One HTTP operation.
@@ -245,6 +248,9 @@ pub struct RustNames {
     /// Why a name differs from the obvious one (keyword, collision, non-ASCII name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed: Option<String>,
+    /// Enum variants, one per documented value, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 /// A notification (webhook) page.
@@ -264,6 +270,9 @@ pub struct Notification {
     pub envelope: Vec<Field>,
     /// The decrypted `resource.ciphertext`: the event's payload.
     pub payload: Vec<Field>,
+    /// Set when the page's table could not be understood: why, and the payload is untyped JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untyped: Option<String>,
     /// Rust module path (filled by the naming pass), e.g. `["webhook", "v3", "transaction_success"]`.
     #[serde(default)]
     pub module: Vec<String>,

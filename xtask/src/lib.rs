@@ -3,6 +3,8 @@
 //! `parse` reads markdown into rows, `lower` turns rows into the IR, `naming` picks Rust names,
 //! `emit` writes tokens. Each stage knows nothing of the next.
 
+pub mod bench;
+pub mod codegen;
 pub mod diff;
 pub mod error;
 pub mod ir;

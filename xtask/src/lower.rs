@@ -1,1 +1,468 @@
-//! TODO
+//! Rows → IR: nesting by indent, request parts, enums, markers, sub-structures. Knows the
+//! meaning of the tables, nothing of Rust.
+
+use crate::error::PageError;
+use crate::ir::{BaseUri, Encoding, Encryption, Field, Method, Notification, Operation, Part, Request, Response, Type};
+use crate::parse::{attr, Block, Page, RawField, Row, Table, TableKind};
+
+/// What one page holds.
+#[derive(Debug)]
+pub enum Lowered {
+    /// The operations, and the page defects worked around (`file:line: …`).
+    Operations(Vec<Operation>, Vec<String>),
+    Notification(Box<Notification>),
+    Redirect,
+}
+
+/// Where a page sits in the docs tree, from its path relative to the tree.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Location {
+    /// URL path template, e.g. `/v3/pay/transactions/id/{transaction_id}`.
+    Operation(String),
+    /// Event type, e.g. `TRANSACTION.SUCCESS`.
+    Notification(String),
+}
+
+pub fn locate(relative: &str) -> Location {
+    let stem = relative.strip_suffix(".md").unwrap_or(relative);
+    if let Some(index) = stem.find("webhook/v3/").filter(|&i| i == 0 || stem[..i].ends_with('/')) {
+        return Location::Notification(stem[index + "webhook/v3/".len()..].to_owned());
+    }
+    let start = stem.find("v3/").filter(|&i| i == 0 || stem[..i].ends_with('/')).unwrap_or(0);
+    Location::Operation(format!("/{}", &stem[start..]))
+}
+
+/// Lowers one parsed page. `file` names the page in errors.
+pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
+    if page.title.starts_with("Moved to") {
+        return Ok(Lowered::Redirect);
+    }
+    let mut errors = Vec::new();
+    let error = |line: usize, message: String| PageError { file: file.to_owned(), line, message };
+    let lowered = match locate(file) {
+        Location::Operation(path) => {
+            let mut operations = Vec::new();
+            let mut warnings = Vec::new();
+            for section in sections(page) {
+                let Section { line, method, title, request, response } = section;
+                let Some(method) = method else {
+                    errors.push(error(line, format!("unknown method anchor `{title}`")));
+                    continue;
+                };
+                let Some(request) = request else {
+                    errors.push(error(line, "operation has no request table (`{.im-table #request}`)".into()));
+                    continue;
+                };
+                let Some(response) = response else {
+                    errors.push(error(line, "operation has no response table (`{.im-table #response}`)".into()));
+                    continue;
+                };
+                let request = lower_request(&path, request)
+                    .map(|(request, notes)| {
+                        warnings.extend(notes.into_iter().map(|(l, m)| format!("{file}:{l}: {m}")));
+                        request
+                    })
+                    .map_err(|(l, m)| error(l, m));
+                let response = lower_response(response).map_err(|(l, m)| error(l, m));
+                match (request, response) {
+                    (Ok(request), Ok(response)) => operations.push(Operation {
+                        file: file.to_owned(),
+                        line,
+                        method,
+                        family: family(&path),
+                        path: path.clone(),
+                        title: if title.contains("$frontmatter") || title.is_empty() { page.title.clone() } else { title },
+                        description: page.description.clone(),
+                        request,
+                        response,
+                        module: Vec::new(),
+                    }),
+                    (request, response) => errors.extend(request.err().into_iter().chain(response.err())),
+                }
+            }
+            if operations.is_empty() && errors.is_empty() {
+                errors.push(error(1, "page has no operation (a heading with `{#get}`, `{#post}`, … followed by a request table)".into()));
+            }
+            Lowered::Operations(operations, warnings)
+        }
+        Location::Notification(event_type) => match lower_notification(file, &event_type, page) {
+            Ok(notification) => Lowered::Notification(Box::new(notification)),
+            Err((line, message)) => {
+                errors.push(error(line, message));
+                Lowered::Redirect
+            }
+        },
+    };
+    if errors.is_empty() {
+        Ok(lowered)
+    } else {
+        Err(errors)
+    }
+}
+
+fn family(path: &str) -> String {
+    let rest = path.strip_prefix("/v3/").unwrap_or(path.trim_start_matches('/'));
+    rest.split('/').next().unwrap_or_default().to_owned()
+}
+
+struct Section<'a> {
+    line: usize,
+    method: Option<Method>,
+    title: String,
+    request: Option<&'a Table>,
+    response: Option<&'a Table>,
+}
+
+/// Headings with a method anchor, each with the tables that follow it.
+fn sections(page: &Page) -> Vec<Section<'_>> {
+    let mut sections: Vec<Section<'_>> = Vec::new();
+    for block in &page.blocks {
+        match block {
+            Block::Heading { line, text, anchor: Some(anchor), .. } if anchor != "mix" => sections.push(Section {
+                line: *line,
+                method: Method::parse(anchor),
+                title: text.clone(),
+                request: None,
+                response: None,
+            }),
+            Block::Heading { .. } => {}
+            Block::Table(table) => {
+                if let Some(section) = sections.last_mut() {
+                    let slot = match table.kind {
+                        TableKind::Request => &mut section.request,
+                        TableKind::Response => &mut section.response,
+                    };
+                    slot.get_or_insert(table);
+                }
+            }
+        }
+    }
+    sections
+}
+
+type Located<T> = Result<T, (usize, String)>;
+
+/// The request parts; also the defects worked around, as (line, what was assumed):
+/// a `{param}` of the path without a row is a required string; an unknown top-level row,
+/// when exactly one path parameter has no row, is that parameter misspelt.
+fn lower_request(path: &str, table: &Table) -> Located<(Request, Vec<(usize, String)>)> {
+    let roots = tree(table)?;
+    let params: Vec<&str> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect();
+    let mut request = Request::default();
+    let mut path_params = Vec::new();
+    let mut notes = Vec::new();
+    let unnamed: Vec<&str> = params.iter().copied().filter(|p| !roots.iter().any(|f| f.name == *p)).collect();
+    let unknown = roots
+        .iter()
+        .filter(|f| !["json", "body", "query", "headers", "base_uri"].contains(&f.name.as_str()) && !params.contains(&f.name.as_str()))
+        .count();
+    for mut field in roots {
+        match field.name.as_str() {
+            "json" => request.json = Some(part(field)?),
+            "body" => request.multipart = Some(part(field)?),
+            "query" => request.query = members(field)?,
+            "headers" => request.headers = members(field)?,
+            "base_uri" => {
+                request.base_uri = Some(BaseUri { line: field.line, required: field.required, default: first_url(&field.description) })
+            }
+            name if params.contains(&name) => path_params.push(field),
+            name if unknown == 1 && unnamed.len() == 1 && field.children.is_empty() => {
+                notes.push((field.line, format!("row `{name}` is not a part or a path parameter; taken as the path parameter `{{{}}}`", unnamed[0])));
+                field.name = unnamed[0].to_owned();
+                field.required = true;
+                path_params.push(field);
+            }
+            name => {
+                return Err((field.line, format!("unknown request part `{name}`: not json, query, headers, body, base_uri or a path parameter of `{path}`")))
+            }
+        }
+    }
+    for param in &params {
+        match path_params.iter().position(|f| f.name == *param) {
+            Some(index) => request.path_params.push(path_params.remove(index)),
+            None => {
+                notes.push((table.line, format!("path parameter `{{{param}}}` has no row; taken as a required string")));
+                request.path_params.push(Field {
+                    name: (*param).to_owned(),
+                    line: table.line,
+                    ty: Type::String,
+                    required: true,
+                    description: "Path parameter (named by the URL path; the table has no row for it).".to_owned(),
+                    enum_values: Vec::new(),
+                    encrypted: None,
+                    encoded: None,
+                    children: Vec::new(),
+                    rust: None,
+                });
+            }
+        }
+    }
+    Ok((request, notes))
+}
+
+fn part(field: Field) -> Located<Part> {
+    let line = field.line;
+    let required = field.required;
+    Ok(Part { line, required, fields: members(field)? })
+}
+
+fn members(field: Field) -> Located<Vec<Field>> {
+    if field.ty != Type::Object {
+        return Err((field.line, format!("request part `{}` must be an object, not {}", field.name, field.ty.as_str())));
+    }
+    Ok(field.children)
+}
+
+fn first_url(description: &str) -> Option<String> {
+    let start = description.find("https://").or_else(|| description.find("http://"))?;
+    let rest = &description[start..];
+    let end = rest.find(|c: char| c == '`' || c == ')' || c == '(' || c.is_whitespace() || !c.is_ascii()).unwrap_or(rest.len());
+    Some(rest[..end].to_owned())
+}
+
+fn lower_response(table: &Table) -> Located<Response> {
+    match table.rows.as_slice() {
+        [Row::Empty { .. }] => return Ok(Response::Empty),
+        [Row::Stream { .. }] => return Ok(Response::Stream),
+        _ => {}
+    }
+    if let Some(Row::Empty { line } | Row::Stream { line }) =
+        table.rows.iter().find(|r| matches!(r, Row::Empty { .. } | Row::Stream { .. }))
+    {
+        return Err((*line, "an empty or byte-stream row must be the response table's only row".into()));
+    }
+    Ok(Response::Json { fields: tree(table)? })
+}
+
+fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<Notification> {
+    let sections = sections(page);
+    let section = sections.first().ok_or((1, "notification page has no operation heading".to_owned()))?;
+    let table = section.request.ok_or((section.line, "notification page has no request table".to_owned()))?;
+    let mut headers = Vec::new();
+    let mut envelope = Vec::new();
+    // The envelope is the protocol's; a payload table WeChat Pay documents badly must not stop
+    // the event from being received: it is kept as untyped JSON, and the defect reported.
+    let roots = match tree(table) {
+        Ok(roots) => roots,
+        Err((line, message)) => {
+            return Ok(Notification {
+                file: file.to_owned(),
+                line: section.line,
+                event_type: event_type.to_owned(),
+                event_types: vec![event_type.to_owned()],
+                title: page.title.clone(),
+                description: page.description.clone(),
+                headers,
+                envelope,
+                payload: Vec::new(),
+                untyped: Some(format!("{file}:{line}: {message}; the payload is kept as untyped JSON")),
+                module: Vec::new(),
+                variant: String::new(),
+            })
+        }
+    };
+    for field in roots {
+        match field.name.as_str() {
+            "headers" => headers = members(field)?,
+            "body" | "json" => envelope = members(field)?,
+            name => return Err((field.line, format!("unknown notification part `{name}`: not headers or body"))),
+        }
+    }
+    let payload = envelope
+        .iter()
+        .find(|f| f.name == "resource")
+        .and_then(|r| r.children.iter().find(|f| f.name == "ciphertext"))
+        .map(|c| c.children.clone())
+        .unwrap_or_default();
+    let mut event_types = vec![event_type.to_owned()];
+    if let Some(field) = envelope.iter().find(|f| f.name == "event_type") {
+        event_types.extend(field.enum_values.iter().filter(|v| v.as_str() != event_type).cloned());
+    }
+    Ok(Notification {
+        file: file.to_owned(),
+        line: section.line,
+        event_type: event_type.to_owned(),
+        event_types,
+        title: page.title.clone(),
+        description: page.description.clone(),
+        headers,
+        envelope,
+        payload,
+        untyped: None,
+        module: Vec::new(),
+        variant: String::new(),
+    })
+}
+
+/// Nests a table's rows by `data-indent`.
+pub fn tree(table: &Table) -> Located<Vec<Field>> {
+    // The open chain of ancestors: (indent, field, sub-structure opened).
+    let mut open: Vec<(usize, Field, bool)> = Vec::new();
+    let mut roots: Vec<Field> = Vec::new();
+    let separators: Vec<usize> =
+        table.rows.iter().filter_map(|r| if let Row::SubStructure { line } = r { Some(*line) } else { None }).collect();
+    for row in &table.rows {
+        let raw = match row {
+            Row::Field(raw) => raw,
+            Row::SubStructure { line } => {
+                match open.last_mut() {
+                    Some((_, field, opened)) if field.ty == Type::String && field.children.is_empty() => *opened = true,
+                    Some((_, field, _)) => {
+                        return Err((*line, format!("sub-structure line after `{}` ({}), which is not a string", field.name, field.ty.as_str())))
+                    }
+                    None => return Err((*line, "sub-structure line before any field".into())),
+                }
+                continue;
+            }
+            Row::Empty { line } | Row::Stream { line } => {
+                return Err((*line, "an empty or byte-stream row can only be a response table's only row".into()))
+            }
+        };
+        let (indent, field) = field(raw)?;
+        while open.last().is_some_and(|(i, _, _)| *i >= indent) {
+            close(&mut open, &mut roots)?;
+        }
+        match open.last() {
+            None if indent > 0 => {
+                return Err((raw.line, format!("indent jumps to {indent} at `{}`; the first row must have indent 0", raw.name)))
+            }
+            Some((parent_indent, _, _)) if indent > parent_indent + 1 => {
+                return Err((raw.line, format!("indent jumps from {parent_indent} to {indent} at `{}`", raw.name)))
+            }
+            Some((_, parent, opened)) if !parent.ty.has_members() && !opened => {
+                return Err((raw.line, format!("`{}` is nested under `{}`, a {} (only objects, or strings followed by a sub-structure line, have members)", raw.name, parent.name, parent.ty.as_str())))
+            }
+            _ => {}
+        }
+        let siblings = match open.last() {
+            Some((_, parent, _)) => &parent.children,
+            None => &roots,
+        };
+        if let Some(first) = siblings.iter().find(|s| s.name == field.name) {
+            // A sub-structure line between two rows of the same name separates alternative
+            // descriptions of one field (e.g. per channel); they are merged when closed.
+            if !separators.iter().any(|&l| l > first.line && l < raw.line) {
+                return Err((raw.line, format!("duplicate field `{}` (first at line {})", field.name, first.line)));
+            }
+        }
+        open.push((indent, field, false));
+    }
+    while !open.is_empty() {
+        close(&mut open, &mut roots)?;
+    }
+    Ok(roots)
+}
+
+fn close(open: &mut Vec<(usize, Field, bool)>, roots: &mut Vec<Field>) -> Located<()> {
+    if let Some((_, field, _)) = open.pop() {
+        let siblings = match open.last_mut() {
+            Some((_, parent, _)) => &mut parent.children,
+            None => roots,
+        };
+        match siblings.iter_mut().find(|s| s.name == field.name) {
+            Some(first) => merge(first, field)?,
+            None => siblings.push(field),
+        }
+    }
+    Ok(())
+}
+
+/// Merges an alternative description of a field into the first: members described in only
+/// one alternative become optional; enum values are united.
+fn merge(first: &mut Field, other: Field) -> Located<()> {
+    if first.ty != other.ty {
+        return Err((
+            other.line,
+            format!("`{}` is described as {} here and as {} at line {}", other.name, other.ty.as_str(), first.ty.as_str(), first.line),
+        ));
+    }
+    first.required &= other.required;
+    for value in other.enum_values {
+        if !first.enum_values.contains(&value) {
+            first.enum_values.push(value);
+        }
+    }
+    let mut others = other.children;
+    for child in &mut first.children {
+        match others.iter().position(|o| o.name == child.name) {
+            Some(index) => merge(child, others.remove(index))?,
+            None => child.required = false,
+        }
+    }
+    for mut child in others {
+        child.required = false;
+        first.children.push(child);
+    }
+    Ok(())
+}
+
+fn field(raw: &RawField) -> Located<(usize, Field)> {
+    let indent = match attr(&raw.name_attrs, "data-indent").map(|a| a.value.as_deref()) {
+        None => 0,
+        Some(Some(value)) => value.parse().map_err(|_| (raw.line, format!("`data-indent={value}` is not a number")))?,
+        Some(None) => return Err((raw.line, "`data-indent` without a value".into())),
+    };
+    let ty = Type::parse(&raw.ty).ok_or_else(|| (raw.line, format!("unknown type `{}` for `{}`", raw.ty, raw.name)))?;
+    let encrypted = match attr(&raw.ty_attrs, "data-encrypted").and_then(|a| a.value.as_deref()) {
+        None => None,
+        Some("by-rsa-pubkey") => Some(Encryption::RsaPubkey),
+        Some("by-aes-gcm") => Some(Encryption::AesGcm),
+        Some(other) => return Err((raw.line, format!("unknown `data-encrypted={other}` on `{}`", raw.name))),
+    };
+    let encoded = match attr(&raw.ty_attrs, "data-encoded").and_then(|a| a.value.as_deref()) {
+        None => None,
+        Some("by-json_encode") => Some(Encoding::JsonEncode),
+        Some("by-urlencode") => Some(Encoding::UrlEncode),
+        Some(other) => return Err((raw.line, format!("unknown `data-encoded={other}` on `{}`", raw.name))),
+    };
+    let (description, enum_values) = description(&raw.description);
+    Ok((
+        indent,
+        Field {
+            name: raw.name.clone(),
+            line: raw.line,
+            ty,
+            required: attr(&raw.name_attrs, "data-required").is_some(),
+            description,
+            enum_values,
+            encrypted,
+            encoded,
+            children: Vec::new(),
+            rust: None,
+        },
+    ))
+}
+
+/// The description as text (`<br/>` → line break) and its enumerated values, if it lists them:
+/// `` `A` \| `B` 枚举值之一 `` (one of) or `` `A` 枚举值 `` (this value).
+pub fn description(cell: &str) -> (String, Vec<String>) {
+    let text = cell.replace("<br/>", "\n").replace("<br>", "\n").replace("<br />", "\n");
+    let mut values = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let Some(list) = line.strip_suffix("枚举值之一").or_else(|| line.strip_suffix("枚举值")) else { continue };
+        let mut rest = list.trim();
+        let mut found = Vec::new();
+        let mut well_formed = true;
+        while !rest.is_empty() {
+            let Some(body) = rest.strip_prefix('`') else {
+                well_formed = false;
+                break;
+            };
+            let Some(close) = body.find('`') else {
+                well_formed = false;
+                break;
+            };
+            found.push(body[..close].to_owned());
+            rest = body[close + 1..].trim_start();
+            rest = rest.strip_prefix('|').unwrap_or(rest).trim_start();
+        }
+        if well_formed && !found.is_empty() {
+            values = found;
+        }
+    }
+    (text.trim().to_owned(), values)
+}

@@ -1,1 +1,125 @@
-fn main() {}
+//! `cargo xtask codegen | ir | diff | bench`: see the README.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use xtask::codegen::{self, Outcome};
+
+const USAGE: &str = "usage:
+  cargo xtask codegen [--specs DIR] [--out DIR] [--check] [--stats]
+  cargo xtask ir [--specs DIR]
+  cargo xtask diff OLD NEW | --git REV  [--format text|markdown|json] [--deny-breaking] [--show-descriptions]
+  cargo xtask bench [--corpus DIR]";
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    let command = args.remove(0);
+    match command.as_str() {
+        "codegen" => run_codegen(&args),
+        "ir" => run_ir(&args),
+        "diff" => xtask::diff::main(args),
+        "bench" => xtask::bench::main(args),
+        _ => {
+            eprintln!("unknown command `{command}`\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+}
+
+fn option(args: &[String], name: &str) -> Result<Option<PathBuf>, String> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(None),
+        Some(i) => args.get(i + 1).map(|v| Some(PathBuf::from(v))).ok_or(format!("{name} needs a directory")),
+    }
+}
+
+fn run_codegen(args: &[String]) -> ExitCode {
+    let parsed = (|| -> Result<(PathBuf, PathBuf), String> {
+        for arg in args {
+            if arg.starts_with("--") && !["--specs", "--out", "--check", "--stats"].contains(&arg.as_str()) {
+                return Err(format!("unknown option `{arg}`"));
+            }
+        }
+        let specs = option(args, "--specs")?.unwrap_or_else(|| root().join("specs"));
+        let out = option(args, "--out")?.unwrap_or_else(|| root().join("generated"));
+        Ok((specs, out))
+    })();
+    let (specs, out) = match parsed {
+        Ok(paths) => paths,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let check = args.iter().any(|a| a == "--check");
+    let start = Instant::now();
+    let result = codegen::run(&specs, &out, check);
+    let elapsed = start.elapsed();
+    match result {
+        Ok(Outcome { summary, problems, warnings }) => {
+            for warning in &warnings {
+                eprintln!("warning: {warning}");
+            }
+            println!("{}", summary.line(elapsed));
+            if args.iter().any(|a| a == "--stats") {
+                if let Some(peak) = codegen::peak_memory_kib() {
+                    println!("peak memory: {:.1} MiB", peak as f64 / 1024.0);
+                }
+            }
+            if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                for problem in &problems {
+                    eprintln!("{problem}");
+                }
+                eprintln!("{} generated file(s) out of date with {}: run `cargo xtask codegen`", problems.len(), specs.display());
+                ExitCode::FAILURE
+            }
+        }
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            let pages: std::collections::BTreeSet<&str> = errors.iter().map(|e| e.file.as_str()).collect();
+            eprintln!("{} error(s) in {} page(s); nothing written", errors.len(), pages.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_ir(args: &[String]) -> ExitCode {
+    let specs = match option(args, "--specs") {
+        Ok(dir) => dir.unwrap_or_else(|| root().join("specs")),
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match xtask::load(&specs) {
+        Ok(api) => match serde_json::to_string_pretty(&api) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

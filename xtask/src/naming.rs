@@ -1,1 +1,361 @@
-//! TODO
+//! The naming pass: documentation names → Rust identifiers, deterministic and collision-free.
+//!
+//! - Modules mirror the URL path: `sync-status` → `sync_status`, `{out_trade_no}` →
+//!   `by_out_trade_no`, camelCase → snake_case, a keyword gets a trailing `_` (`type_`);
+//!   a segment named like a method module (`get`) or a sibling gets `_2`, `_3` in sorted order. Each
+//!   operation is a module named after its method (`post`), holding `Request`,
+//!   `RequestBuilder`, `Response` and the nested types.
+//! - Fields: snake_case of the documented name (`Wechatpay-Serial` → `wechatpay_serial`),
+//!   keywords as raw identifiers (`r#type`), names without ASCII letters as `field`, collisions
+//!   suffixed `_2`…; the wire name is kept for serde.
+//! - Types: CamelCase of the field name (`dish_list` → `DishList`); when that is taken (by an
+//!   earlier type of the same operation, or a reserved name such as `Request` or `Option`),
+//!   the parent type's name is prefixed (`ResponseAmount`), then a number is appended.
+//! - Enum variants: CamelCase of the value (`CREATE_DEAL` → `CreateDeal`, `3` → `V3`).
+//!
+//! Every rename that is not the obvious conversion is recorded in `rust.renamed`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ir::{Api, Field, RustNames, Type};
+
+pub const METHOD_MODULES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+const RESERVED_TYPES: &[&str] = &[
+    "Request", "RequestBuilder", "Response", "Payload", "Option", "Result", "String", "Vec", "Box", "Some", "None",
+    "Ok", "Err", "Self", "Default", "Chain", "Clone", "Debug", "PartialEq", "Eq", "Hash", "From", "Into", "Send", "Sync",
+    "Sized", "Copy", "Iterator", "IntoIterator", "ToString", "ToOwned", "Drop", "Fn", "FnMut", "FnOnce",
+];
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static",
+    "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
+    "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// Keywords that cannot be raw identifiers.
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// Fills every `module` and `rust` name of the IR.
+pub fn name(api: &mut Api) {
+    let modules = ModuleNames::new(api.operations.iter().map(|op| op.path.as_str()));
+    for op in &mut api.operations {
+        op.module = modules.module(&op.path);
+        op.module.push(op.method.as_str().to_owned());
+        let mut types = TypeNames::new();
+        let request = &mut op.request;
+        let mut fields = FieldNames::default();
+        for field in request.path_params.iter_mut().chain(request.query.iter_mut()).chain(request.headers.iter_mut()) {
+            name_field(field, "Request", &mut fields, &mut types, false);
+        }
+        for part in [&mut request.json, &mut request.multipart].into_iter().flatten() {
+            for field in &mut part.fields {
+                name_field(field, "Request", &mut fields, &mut types, true);
+            }
+        }
+        if let crate::ir::Response::Json { fields: response } = &mut op.response {
+            let mut names = FieldNames::default();
+            for field in response {
+                name_field(field, "Response", &mut names, &mut types, true);
+            }
+        }
+    }
+    let mut events = BTreeSet::new();
+    for notification in &mut api.notifications {
+        let module = unique(snake(&notification.event_type), &mut events);
+        notification.module = vec!["webhook".into(), "v3".into(), module.clone()];
+        notification.variant = camel(&notification.event_type, "Event");
+        let mut types = TypeNames::new();
+        let mut names = FieldNames::default();
+        for field in &mut notification.payload {
+            name_field(field, "Payload", &mut names, &mut types, true);
+        }
+    }
+    let mut variants = BTreeSet::from(["Unknown".to_owned()]);
+    for notification in &mut api.notifications {
+        notification.variant = unique_camel(notification.variant.clone(), &mut variants);
+    }
+}
+
+/// Names one field (and, recursively, its members). `structured` is false for path, query
+/// and header parameters, whose objects stay untyped JSON.
+fn name_field(field: &mut Field, parent_type: &str, siblings: &mut FieldNames, types: &mut TypeNames, structured: bool) {
+    let (ident, mut renamed) = siblings.take(&field.name);
+    let has_struct = structured && !field.children.is_empty() && matches!(field.ty, Type::Object | Type::ObjectArray | Type::String);
+    let variants = if has_struct { Vec::new() } else { enum_variants(field) };
+    let type_name = if has_struct || !variants.is_empty() {
+        let (name, why) = types.take(&field.name, parent_type);
+        if renamed.is_none() {
+            renamed = why;
+        }
+        Some(name)
+    } else {
+        None
+    };
+    if has_struct {
+        let parent = type_name.clone().unwrap_or_default();
+        let mut names = FieldNames::default();
+        for child in &mut field.children {
+            name_field(child, &parent, &mut names, types, true);
+        }
+    }
+    field.rust = Some(RustNames { field: ident, type_name, renamed, variants });
+}
+
+/// Variants of an enumerated string or integer field; empty when the field is not an enum.
+fn enum_variants(field: &Field) -> Vec<String> {
+    if field.enum_values.is_empty() {
+        return Vec::new();
+    }
+    match field.ty {
+        Type::String | Type::StringArray => {}
+        Type::Integer | Type::IntegerArray if field.enum_values.iter().all(|v| v.parse::<i64>().is_ok()) => {}
+        _ => return Vec::new(),
+    }
+    let mut taken = BTreeSet::from(["Unknown".to_owned(), "Self".to_owned()]);
+    let mut seen = BTreeSet::new();
+    field
+        .enum_values
+        .iter()
+        .filter(|v| seen.insert(v.as_str()))
+        .map(|value| unique_camel(camel(value, "V"), &mut taken))
+        .collect()
+}
+
+/// Distinct enum values in documentation order (duplicates dropped): the variants' values.
+pub fn enum_values(field: &Field) -> Vec<&str> {
+    let mut seen = BTreeSet::new();
+    field.enum_values.iter().map(String::as_str).filter(|v| seen.insert(*v)).collect()
+}
+
+#[derive(Default)]
+struct FieldNames {
+    taken: BTreeSet<String>,
+}
+
+impl FieldNames {
+    fn take(&mut self, name: &str) -> (String, Option<String>) {
+        let base = snake(name);
+        let mut why = None;
+        let mut candidate = if base.is_empty() {
+            why = Some(format!("`{name}` has no ASCII letters"));
+            "field".to_owned()
+        } else if base.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("n{base}")
+        } else {
+            base
+        };
+        if self.taken.contains(&candidate) {
+            let unique = unique(candidate.clone(), &mut self.taken.clone());
+            why = Some(format!("`{candidate}` is taken by another field"));
+            candidate = unique;
+        }
+        self.taken.insert(candidate.clone());
+        if KEYWORDS.contains(&candidate.as_str()) {
+            if NOT_RAW.contains(&candidate.as_str()) {
+                why = Some(format!("`{candidate}` is a keyword"));
+                candidate.push('_');
+            } else {
+                candidate = format!("r#{candidate}");
+            }
+        }
+        (candidate, why)
+    }
+}
+
+struct TypeNames {
+    taken: BTreeSet<String>,
+}
+
+impl TypeNames {
+    fn new() -> Self {
+        TypeNames { taken: RESERVED_TYPES.iter().map(|s| s.to_string()).collect() }
+    }
+
+    fn take(&mut self, field: &str, parent: &str) -> (String, Option<String>) {
+        let base = camel(field, "T");
+        let free = |taken: &BTreeSet<String>, name: &str| !taken.contains(name) && !taken.contains(&format!("{name}Builder"));
+        let (name, why) = if free(&self.taken, &base) && !base.ends_with("Builder") {
+            (base, None)
+        } else {
+            let prefixed = format!("{parent}{base}");
+            if free(&self.taken, &prefixed) {
+                (prefixed, Some(format!("type `{base}` is taken")))
+            } else {
+                let mut n = 2;
+                while !free(&self.taken, &format!("{prefixed}{n}")) {
+                    n += 1;
+                }
+                (format!("{prefixed}{n}"), Some(format!("types `{base}` and `{prefixed}` are taken")))
+            }
+        };
+        self.taken.insert(name.clone());
+        self.taken.insert(format!("{name}Builder"));
+        (name, why)
+    }
+}
+
+/// Module names for URL path segments, unique among siblings.
+struct ModuleNames {
+    /// (parent segments joined, segment) → identifier.
+    names: BTreeMap<(String, String), String>,
+}
+
+impl ModuleNames {
+    fn new<'a>(paths: impl Iterator<Item = &'a str>) -> Self {
+        let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for path in paths {
+            let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            for i in 0..segments.len() {
+                children.entry(segments[..i].join("/")).or_default().insert(segments[i].to_owned());
+            }
+        }
+        let mut names = BTreeMap::new();
+        for (parent, segments) in children {
+            let mut taken: BTreeSet<String> = METHOD_MODULES.iter().map(|s| s.to_string()).collect();
+            for segment in segments {
+                let ident = unique(module_ident(&segment), &mut taken);
+                names.insert((parent.clone(), segment), ident);
+            }
+        }
+        ModuleNames { names }
+    }
+
+    fn module(&self, path: &str) -> Vec<String> {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        (0..segments.len())
+            .map(|i| self.names[&(segments[..i].join("/"), segments[i].to_owned())].clone())
+            .collect()
+    }
+}
+
+fn module_ident(segment: &str) -> String {
+    let (param, name) = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        Some(param) => (true, param),
+        None => (false, segment),
+    };
+    let mut ident = snake(name);
+    if ident.is_empty() {
+        ident = "segment".into();
+    }
+    if param {
+        ident = format!("by_{ident}");
+    }
+    if ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident = format!("n{ident}");
+    }
+    if KEYWORDS.contains(&ident.as_str()) {
+        ident.push('_');
+    }
+    ident
+}
+
+/// `base`, or `base_2`, `base_3`… — the first not in `taken` (which it joins).
+fn unique(base: String, taken: &mut BTreeSet<String>) -> String {
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{base}_{n}");
+        n += 1;
+    }
+    taken.insert(candidate.clone());
+    candidate
+}
+
+/// Like [`unique`] for CamelCase names: `Name`, `Name2`, `Name3`…
+fn unique_camel(base: String, taken: &mut BTreeSet<String>) -> String {
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{base}{n}");
+        n += 1;
+    }
+    taken.insert(candidate.clone());
+    candidate
+}
+
+/// Words of a name: split at non-alphanumerics and at lower→upper case changes; non-ASCII dropped.
+fn words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous: Option<char> = None;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous = None;
+            continue;
+        }
+        let boundary = matches!(previous, Some(p) if (p.is_ascii_lowercase() || p.is_ascii_digit()) && c.is_ascii_uppercase());
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+        previous = Some(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// snake_case of a documented name.
+pub fn snake(name: &str) -> String {
+    words(name).iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>().join("_")
+}
+
+/// CamelCase of a documented name; `prefix` goes before a leading digit (or stands alone).
+pub fn camel(name: &str, prefix: &str) -> String {
+    let mut out: String = words(name)
+        .iter()
+        .map(|w| {
+            let lower = w.to_ascii_lowercase();
+            let mut chars = lower.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out = format!("{prefix}{out}");
+    }
+    if out == "Self" {
+        out = "SelfValue".into();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_convert_predictably() {
+        assert_eq!(snake("Wechatpay-Serial"), "wechatpay_serial");
+        assert_eq!(snake("subMchId"), "sub_mch_id");
+        assert_eq!(camel("dish_list", "T"), "DishList");
+        assert_eq!(camel("CREATE_DEAL", "V"), "CreateDeal");
+        assert_eq!(camel("12", "V"), "V12");
+        assert_eq!(module_ident("{out_trade_no}"), "by_out_trade_no");
+        assert_eq!(module_ident("sync-status"), "sync_status");
+        assert_eq!(module_ident("type"), "type_");
+    }
+
+    #[test]
+    fn keywords_become_raw_or_suffixed() {
+        let mut names = FieldNames::default();
+        assert_eq!(names.take("type").0, "r#type");
+        assert_eq!(names.take("self").0, "self_");
+        assert_eq!(names.take("名称").0, "field");
+        assert_eq!(names.take("名字").0, "field_2");
+    }
+
+    #[test]
+    fn colliding_types_get_parent_prefix_then_number() {
+        let mut types = TypeNames::new();
+        assert_eq!(types.take("amount", "Request").0, "Amount");
+        assert_eq!(types.take("amount", "Response").0, "ResponseAmount");
+        assert_eq!(types.take("amount", "Response").0, "ResponseAmount2");
+        assert_eq!(types.take("request", "Response").0, "ResponseRequest");
+    }
+}

@@ -321,6 +321,16 @@ impl ToParam for Sensitive {
     }
 }
 
+/// Untyped values travel as their text (strings unquoted).
+impl ToParam for serde_json::Value {
+    fn to_param(&self) -> String {
+        match self {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Lists travel comma-separated, as the documentation's samples send them.
 impl<T: ToParam> ToParam for Vec<T> {
     fn to_param(&self) -> String {
@@ -512,6 +522,7 @@ pub struct Resource {
 
 /// Implements `Serialize`, `Deserialize`, `Display` and `ToParam` for an enum with `as_str` and
 /// `From<&str>`, so that a value the documentation does not list yet round-trips unchanged.
+#[allow(unused_macros)] // unused when the enabled features hold no string enum
 macro_rules! string_enum_serde {
     ($name:ident) => {
         impl ::serde::Serialize for $name {
@@ -537,9 +548,12 @@ macro_rules! string_enum_serde {
         }
     };
 }
+// Unused when the enabled features hold no string enum.
+#[allow(unused_imports)]
 pub(crate) use string_enum_serde;
 
 /// Like [`string_enum_serde`] for enums of integers (`as_i64` and `From<i64>`).
+#[allow(unused_macros)] // unused when the enabled features hold no integer enum
 macro_rules! integer_enum_serde {
     ($name:ident) => {
         impl ::serde::Serialize for $name {
@@ -564,4 +578,6 @@ macro_rules! integer_enum_serde {
         }
     };
 }
+// Unused when the enabled features hold no integer enum.
+#[allow(unused_imports)]
 pub(crate) use integer_enum_serde;

@@ -1,0 +1,173 @@
+//! The main job: a docs tree → the generated crate on disk (or a check that it is up to date).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::emit::{emit, Files};
+use crate::error::PageError;
+use crate::ir::{Api, Field, Response};
+
+/// The name of the generated crate.
+pub const CRATE_NAME: &str = "wechatpay-generated";
+
+/// What a run found.
+#[derive(Debug)]
+pub struct Summary {
+    pub operations: usize,
+    pub notifications: usize,
+    pub types: usize,
+    pub pages: usize,
+    pub redirects: usize,
+    pub files: usize,
+}
+
+impl Summary {
+    /// `N operations, M types from K pages in T ms`.
+    pub fn line(&self, elapsed: Duration) -> String {
+        let mut line = format!(
+            "{} operations, {} types from {} pages in {} ms",
+            self.operations,
+            self.types,
+            self.pages,
+            elapsed.as_millis()
+        );
+        if self.notifications > 0 {
+            line += &format!(" ({} of them notification pages)", self.notifications);
+        }
+        if self.redirects > 0 {
+            line += &format!(", {} redirect pages skipped", self.redirects);
+        }
+        line
+    }
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub summary: Summary,
+    /// With `check`: files that are stale, missing or extra (empty when up to date).
+    pub problems: Vec<String>,
+    /// Page defects worked around (`file:line: …`).
+    pub warnings: Vec<String>,
+}
+
+/// Generates the crate for the pages in `specs` into `out`, or with `check` compares instead.
+pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageError>> {
+    let api = crate::load(specs)?;
+    let files = emit(&api, CRATE_NAME).map_err(|message| vec![PageError { file: specs.display().to_string(), line: 0, message }])?;
+    let summary = summarize(&api, &files);
+    let io_error = |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
+    let problems = if check { compare(out, &files).map_err(io_error)? } else { write(out, &files).map_err(io_error)? };
+    Ok(Outcome { summary, problems, warnings: api.warnings })
+}
+
+fn summarize(api: &Api, files: &Files) -> Summary {
+    fn named(fields: &[Field]) -> usize {
+        fields.iter().map(|f| usize::from(f.rust.as_ref().is_some_and(|r| r.type_name.is_some())) + named(&f.children)).sum()
+    }
+    let mut types = 0;
+    for op in &api.operations {
+        let r = &op.request;
+        types += 1 + named(&r.path_params) + named(&r.query) + named(&r.headers);
+        types += r.json.iter().chain(&r.multipart).map(|p| named(&p.fields)).sum::<usize>();
+        if let Response::Json { fields } = &op.response {
+            types += 1 + named(fields);
+        }
+    }
+    for n in &api.notifications {
+        types += 1 + named(&n.payload);
+    }
+    Summary {
+        operations: api.operations.len(),
+        notifications: api.notifications.len(),
+        types,
+        pages: api.pages,
+        redirects: api.redirects.len(),
+        files: files.len(),
+    }
+}
+
+/// Files on disk the generator owns: `Cargo.toml` and every `.rs` under `src/`.
+fn existing(out: &Path) -> std::io::Result<BTreeSet<String>> {
+    let mut found = BTreeSet::new();
+    if out.join("Cargo.toml").is_file() {
+        found.insert("Cargo.toml".to_owned());
+    }
+    let src = out.join("src");
+    if src.is_dir() {
+        let mut stack = vec![src];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let relative = path.strip_prefix(out).unwrap_or(&path);
+                    found.insert(relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn compare(out: &Path, files: &Files) -> std::io::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (path, contents) in files {
+        match std::fs::read_to_string(out.join(path)) {
+            Ok(current) if &current == contents => {}
+            Ok(_) => problems.push(format!("stale: {}", out.join(path).display())),
+            Err(_) => problems.push(format!("missing: {}", out.join(path).display())),
+        }
+    }
+    for path in existing(out)? {
+        if !files.contains_key(&path) {
+            problems.push(format!("extra: {}", out.join(&path).display()));
+        }
+    }
+    Ok(problems)
+}
+
+fn write(out: &Path, files: &Files) -> std::io::Result<Vec<String>> {
+    for path in existing(out)? {
+        if !files.contains_key(&path) {
+            std::fs::remove_file(out.join(&path))?;
+        }
+    }
+    for (path, contents) in files {
+        let target = out.join(path);
+        if std::fs::read_to_string(&target).is_ok_and(|current| &current == contents) {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&target, contents)?;
+    }
+    remove_empty_dirs(&out.join("src"))?;
+    Ok(Vec::new())
+}
+
+fn remove_empty_dirs(dir: &Path) -> std::io::Result<bool> {
+    if !dir.is_dir() {
+        return Ok(false);
+    }
+    let mut empty = true;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !(path.is_dir() && remove_empty_dirs(&path)?) {
+            empty = false;
+        }
+    }
+    if empty {
+        std::fs::remove_dir(dir)?;
+    }
+    Ok(empty)
+}
+
+/// Peak resident memory of this process (Linux), in KiB.
+pub fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

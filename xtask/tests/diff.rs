@@ -1,0 +1,385 @@
+//! `cargo xtask diff`, one change kind at a time, on pages small enough to read here.
+//!
+//! Each test writes an old and a new docs tree (pages in the real table format), diffs them
+//! through the loader, and checks the kind, path and classification of what is reported.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use xtask::diff::{diff_dirs, run, Change, Kind, Options};
+
+/// A page with one operation: `rows` of the request table, then of the response table.
+fn op(method: &str, request: &str, response: &str) -> String {
+    format!(
+        "---\ntitle: 示例\ndescription: 一个示例接口\n---\n\n# {{{{ $frontmatter.title }}}} {{#{method}}}\n\n{{{{ $frontmatter.description }}}}\n\n\
+         | 请求参数 | 类型 {{.type}} | 描述 {{.desc}}\n| --- | --- | ---\n{}\n\n{{.im-table #request}}\n\n\
+         ```php [同步声明式]\n$instance->chain('v3/demo')->post(['json' => []]);\n```\n\n\
+         | 返回字典 | 类型 {{.type}} | 描述 {{.desc}}\n| --- | --- | ---\n{}\n\n{{.im-table #response}}\n",
+        request.trim(),
+        response.trim()
+    )
+}
+
+/// A notification page whose decrypted payload has these rows (at indent 3).
+fn notification(event: &str, payload: &str) -> String {
+    let request = format!(
+        "\
+| headers {{data-required}} | object | 通知的头参数
+| Wechatpay-Serial {{data-required data-indent=1}} | string | 平台证书序列号
+| body {{data-required}} | object | 通知的`JSON`数据结构
+| id {{data-required data-indent=1}} | string | 通知的唯一ID
+| event_type {{data-required data-indent=1}} | string | 通知的类型<br/>`{event}` 枚举值
+| resource {{data-required data-indent=1}} | object | 通知资源数据
+| algorithm {{data-required data-indent=2}} | string | 加密算法<br/>`AEAD_AES_256_GCM` 枚举值
+| ciphertext {{data-required data-indent=2}} | string {{data-encrypted=by-aes-gcm}} | 加密后的密文数据
+| {{colspan=3 .im-table-line}}
+{}",
+        payload.trim()
+    );
+    format!(
+        "---\ntitle: 通知\ndescription: 示例通知\n---\n\n# {{{{ $frontmatter.title }}}} {{#post}}\n\n\
+         | 请求参数 | 类型 {{.type}} | 描述 {{.desc}}\n| --- | --- | ---\n{request}\n\n{{.im-table #request}}\n"
+    )
+}
+
+const ORDERS: &str = "openapi/v3/demo/orders.md";
+
+fn write(dir: &Path, pages: &[(&str, &str)]) {
+    for (file, text) in pages {
+        let path = dir.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+}
+
+fn diff_with(old: &[(&str, &str)], new: &[(&str, &str)], options: Options) -> Vec<Change> {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write(a.path(), old);
+    write(b.path(), new);
+    diff_dirs(a.path(), b.path(), options)
+        .map(|report| report.changes)
+        .unwrap_or_else(|e| panic!("fixture pages do not load:\n{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))
+}
+
+fn diff(old: &[(&str, &str)], new: &[(&str, &str)]) -> Vec<Change> {
+    diff_with(old, new, Options::default())
+}
+
+/// Diffs two versions of `ORDERS` (a POST).
+fn diff_op(old: (&str, &str), new: (&str, &str)) -> Vec<Change> {
+    diff(&[(ORDERS, &op("post", old.0, old.1))], &[(ORDERS, &op("post", new.0, new.1))])
+}
+
+/// The only change, checked for kind, path and classification.
+#[track_caller]
+fn only(changes: &[Change], kind: Kind, path: &str, breaking: bool) -> Change {
+    assert_eq!(changes.len(), 1, "expected one change, got {changes:#?}");
+    let c = &changes[0];
+    assert_eq!((c.kind, c.path.as_str(), c.breaking), (kind, path, breaking), "{c:#?}");
+    assert!(!c.reason.is_empty());
+    c.clone()
+}
+
+const MCHID: &str = "| mchid {data-required data-indent=1} | string | 商户号";
+const RESPONSE: &str = "| code_url {data-required} | string | 二维码链接";
+
+fn json(rows: &str) -> String {
+    format!("| json {{data-required}} | object | 请求体\n{MCHID}\n{}", rows.trim())
+}
+
+#[test]
+fn new_required_request_field_is_breaking() {
+    let changes = diff_op(
+        (&json(""), RESPONSE),
+        (&json("| amount {data-required data-indent=1} | object | 金额\n| total {data-required data-indent=2} | integer | 总金额"), RESPONSE),
+    );
+    let c = only(&changes, Kind::FieldAdded, "json.amount", true);
+    assert_eq!(c.operation, "POST /v3/demo/orders");
+    assert_eq!(c.new, "object, required, 1 member");
+}
+
+#[test]
+fn new_required_field_in_an_existing_object_is_reported_at_its_own_path() {
+    let amount = "| amount {data-required data-indent=1} | object | 金额\n| total {data-required data-indent=2} | integer | 总金额";
+    let changes = diff_op((&json(amount), RESPONSE), (&json(&format!("{amount}\n| currency {{data-required data-indent=2}} | string | 币种")), RESPONSE));
+    only(&changes, Kind::FieldAdded, "json.amount.currency", true);
+}
+
+#[test]
+fn new_optional_request_field_is_compatible() {
+    let changes = diff_op((&json(""), RESPONSE), (&json("| attach {data-indent=1} | string | 附加数据"), RESPONSE));
+    only(&changes, Kind::FieldAdded, "json.attach", false);
+}
+
+#[test]
+fn new_response_field_is_compatible_even_when_required() {
+    let changes = diff_op((&json(""), RESPONSE), (&json(""), &format!("{RESPONSE}\n| prepay_id {{data-required}} | string | 预支付标识")));
+    only(&changes, Kind::FieldAdded, "response.prepay_id", false);
+}
+
+#[test]
+fn removed_fields_are_breaking_in_requests_and_responses() {
+    let changes = diff_op((&json("| attach {data-indent=1} | string | 附加数据"), RESPONSE), (&json(""), RESPONSE));
+    only(&changes, Kind::FieldRemoved, "json.attach", true);
+    let changes = diff_op((&json(""), &format!("{RESPONSE}\n| prepay_id | string | 预支付标识")), (&json(""), RESPONSE));
+    only(&changes, Kind::FieldRemoved, "response.prepay_id", true);
+}
+
+#[test]
+fn required_changes_break_requests_one_way_and_responses_both_ways() {
+    let optional = json("| attach {data-indent=1} | string | 附加数据");
+    let required = json("| attach {data-required data-indent=1} | string | 附加数据");
+    let c = only(&diff_op((&optional, RESPONSE), (&required, RESPONSE)), Kind::RequiredChanged, "json.attach", true);
+    assert_eq!((c.old.as_str(), c.new.as_str()), (Some("optional"), Some("required")));
+    only(&diff_op((&required, RESPONSE), (&optional, RESPONSE)), Kind::RequiredChanged, "json.attach", false);
+
+    let (req, opt) = ("| code_url {data-required} | string | 二维码链接", "| code_url | string | 二维码链接");
+    only(&diff_op((&json(""), req), (&json(""), opt)), Kind::RequiredChanged, "response.code_url", true);
+    only(&diff_op((&json(""), opt), (&json(""), req)), Kind::RequiredChanged, "response.code_url", true);
+}
+
+#[test]
+fn type_change_is_breaking() {
+    let c = only(
+        &diff_op((&json("| total {data-indent=1} | integer | 金额"), RESPONSE), (&json("| total {data-indent=1} | string | 金额"), RESPONSE)),
+        Kind::TypeChanged,
+        "json.total",
+        true,
+    );
+    assert_eq!((c.old.as_str(), c.new.as_str()), (Some("integer"), Some("string")));
+}
+
+#[test]
+fn request_enum_values_added_are_compatible_and_removed_are_breaking() {
+    let two = json("| scene {data-indent=1} | string | 场景<br/>`A` \\| `B` 枚举值之一");
+    let three = json("| scene {data-indent=1} | string | 场景<br/>`A` \\| `B` \\| `C` 枚举值之一");
+    let c = only(&diff_op((&two, RESPONSE), (&three, RESPONSE)), Kind::EnumValuesAdded, "json.scene", false);
+    assert_eq!(c.new, serde_json::json!(["C"]));
+    let c = only(&diff_op((&three, RESPONSE), (&two, RESPONSE)), Kind::EnumValuesRemoved, "json.scene", true);
+    assert_eq!(c.old, serde_json::json!(["C"]));
+}
+
+#[test]
+fn response_enum_values_added_or_removed_are_compatible() {
+    let two = "| state {data-required} | string | 状态<br/>`A` \\| `B` 枚举值之一";
+    let three = "| state {data-required} | string | 状态<br/>`A` \\| `B` \\| `C` 枚举值之一";
+    only(&diff_op((&json(""), two), (&json(""), three)), Kind::EnumValuesAdded, "response.state", false);
+    only(&diff_op((&json(""), three), (&json(""), two)), Kind::EnumValuesRemoved, "response.state", false);
+}
+
+#[test]
+fn enum_value_order_and_notation_are_not_changes() {
+    let a = "| state {data-required} | string | 状态<br/>`A` \\| `B` 枚举值之一";
+    let b = "| state {data-required} | string | 订单状态<br/>`B`\\|`A`枚举值之一";
+    assert_eq!(diff_op((&json(""), a), (&json(""), b)), vec![]);
+}
+
+#[test]
+fn a_field_becoming_an_enumeration_changes_its_type() {
+    let plain = "| state {data-required} | string | 状态";
+    let listed = "| state {data-required} | string | 状态<br/>`A` \\| `B` 枚举值之一";
+    let c = only(&diff_op((&json(""), plain), (&json(""), listed)), Kind::TypeChanged, "response.state", true);
+    assert_eq!(c.new.as_str(), Some("string (enum: A | B)"));
+    only(&diff_op((&json(""), listed), (&json(""), plain)), Kind::TypeChanged, "response.state", true);
+}
+
+#[test]
+fn encryption_and_encoding_markers_are_breaking() {
+    let clear = json("| name {data-indent=1} | string | 姓名");
+    let encrypted = json("| name {data-indent=1} | string {data-encrypted=by-rsa-pubkey} | 姓名");
+    let c = only(&diff_op((&clear, RESPONSE), (&encrypted, RESPONSE)), Kind::EncryptedChanged, "json.name", true);
+    assert_eq!((&c.old, c.new.as_str()), (&Value::Null, Some("by-rsa-pubkey")));
+
+    let encoded = json("| name {data-indent=1} | string {data-encoded=by-json_encode} | 姓名");
+    only(&diff_op((&clear, RESPONSE), (&encoded, RESPONSE)), Kind::EncodedChanged, "json.name", true);
+}
+
+#[test]
+fn a_field_moved_from_query_to_json_is_one_breaking_move() {
+    let old = "| query {data-required} | object | 查询参数\n| mchid {data-required data-indent=1} | string | 商户号\n| json {data-required} | object | 请求体\n| attach {data-indent=1} | string | 附加数据";
+    let new = "| json {data-required} | object | 请求体\n| attach {data-indent=1} | string | 附加数据\n| mchid {data-required data-indent=1} | string | 商户号";
+    let c = only(&diff_op((old, RESPONSE), (new, RESPONSE)), Kind::FieldMoved, "json.mchid", true);
+    assert_eq!((c.old.as_str(), c.new.as_str()), (Some("query.mchid"), Some("json.mchid")));
+}
+
+#[test]
+fn response_kind_change_is_breaking() {
+    let empty = "| 空字符串(无返回内容) {align=center colspan=3}";
+    let c = only(&diff_op((&json(""), RESPONSE), (&json(""), empty)), Kind::ResponseKindChanged, "response", true);
+    assert_eq!((c.old.as_str(), c.new.as_str()), (Some("json"), Some("empty")));
+}
+
+#[test]
+fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
+    let file = "openapi/v3/demo/orders/{out_trade_no}.md";
+    let old_request = "\
+| out_trade_no | string | 商户订单号
+| headers {data-required} | object | 请求头
+| Accept {data-indent=1} | string | 接受类型
+| body {data-required} | object | `multipart/form-data` 数据结构
+| file {data-required data-indent=1} | object | 文件
+| meta {data-required data-indent=1} | string | 媒体文件元信息
+| {colspan=3 .im-table-line}
+| filename {data-required data-indent=2} | string | 文件名";
+    let new_request = "\
+| out_trade_no {data-required} | string | 商户订单号
+| headers {data-required} | object | 请求头
+| Accept {data-indent=1} | string | 接受类型
+| Wechatpay-Serial {data-required data-indent=1} | string | 平台证书序列号
+| body {data-required} | object | `multipart/form-data` 数据结构
+| file {data-required data-indent=1} | object | 文件
+| meta {data-required data-indent=1} | string | 媒体文件元信息
+| {colspan=3 .im-table-line}
+| filename {data-required data-indent=2} | string | 文件名
+| sha256 {data-required data-indent=2} | string | 摘要";
+    let old_response = "| data {data-required} | object[] | 列表\n| serial_no {data-required data-indent=1} | string | 序列号";
+    let new_response = format!("{old_response}\n| effective_time {{data-indent=1}} | string | 启用时间");
+
+    let changes = diff(&[(file, &op("get", old_request, old_response))], &[(file, &op("get", new_request, &new_response))]);
+    let found: Vec<(Kind, &str, bool)> = changes.iter().map(|c| (c.kind, c.path.as_str(), c.breaking)).collect();
+    assert_eq!(
+        found,
+        vec![
+            (Kind::RequiredChanged, "path.out_trade_no", true),
+            (Kind::FieldAdded, "headers.Wechatpay-Serial", true),
+            (Kind::FieldAdded, "multipart.meta.sha256", true),
+            (Kind::FieldAdded, "response.data[].effective_time", false),
+        ]
+    );
+    assert!(changes.iter().all(|c| c.operation == "GET /v3/demo/orders/{out_trade_no}"));
+}
+
+#[test]
+fn operations_are_matched_by_method_and_path() {
+    let get = op("get", "| query {data-required} | object | 查询参数\n| mchid {data-required data-indent=1} | string | 商户号", RESPONSE);
+    let post = op("post", &json(""), RESPONSE);
+    let added = only(&diff(&[], &[(ORDERS, &post)]), Kind::OperationAdded, "", false);
+    assert_eq!((added.operation.as_str(), added.file.as_str()), ("POST /v3/demo/orders", ORDERS));
+    only(&diff(&[(ORDERS, &post)], &[]), Kind::OperationRemoved, "", true);
+
+    // Same page, other method: the POST is gone, a GET is new.
+    let changes = diff(&[(ORDERS, &post)], &[(ORDERS, &get)]);
+    let found: Vec<(Kind, &str)> = changes.iter().map(|c| (c.kind, c.operation.as_str())).collect();
+    assert_eq!(found, vec![(Kind::OperationAdded, "GET /v3/demo/orders"), (Kind::OperationRemoved, "POST /v3/demo/orders")]);
+}
+
+#[test]
+fn notifications_are_matched_by_event_type_and_compared_like_responses() {
+    let file = "webhook/v3/DEMO.SUCCESS.md";
+    let payload = "| out_trade_no {data-required data-indent=3} | string | 商户订单号";
+    let more = format!("{payload}\n| amount {{data-required data-indent=3}} | object | 金额\n| total {{data-required data-indent=4}} | integer | 总金额");
+
+    let c = only(&diff(&[], &[(file, &notification("DEMO.SUCCESS", payload))]), Kind::NotificationAdded, "", false);
+    assert_eq!(c.operation, "notification DEMO.SUCCESS");
+    only(&diff(&[(file, &notification("DEMO.SUCCESS", payload))], &[]), Kind::NotificationRemoved, "", true);
+
+    let (old, new) = (notification("DEMO.SUCCESS", payload), notification("DEMO.SUCCESS", &more));
+    only(&diff(&[(file, &old)], &[(file, &new)]), Kind::FieldAdded, "payload.amount", false);
+    only(&diff(&[(file, &new)], &[(file, &old)]), Kind::FieldRemoved, "payload.amount", true);
+}
+
+#[test]
+fn description_and_sample_edits_are_not_changes_unless_asked_for() {
+    let old = op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE);
+    let new = op("post", &json("| attach {data-indent=1} | string {data-tooltip=\"对应PHP的string\"} | 附加数据，`128`字节以内"), RESPONSE)
+        .replace("description: 一个示例接口", "description: 一个改写过的示例接口")
+        .replace("'json' => []", "'json' => ['attach' => 'x']");
+    assert_eq!(diff(&[(ORDERS, &old)], &[(ORDERS, &new)]), vec![]);
+
+    let shown = diff_with(&[(ORDERS, &old)], &[(ORDERS, &new)], Options { descriptions: true });
+    let found: Vec<(Kind, &str, bool)> = shown.iter().map(|c| (c.kind, c.path.as_str(), c.breaking)).collect();
+    assert_eq!(found, vec![(Kind::DescriptionChanged, "", false), (Kind::DescriptionChanged, "json.attach", false)]);
+}
+
+// The command line.
+
+fn fixture(case: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff").join(case)
+}
+
+fn cli(args: &[&str], cwd: &Path) -> (u8, String, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run(&args, cwd, &mut out, &mut err);
+    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+}
+
+#[test]
+fn deny_breaking_fails_only_when_something_breaks() {
+    let dir = fixture("breaking");
+    let (code, out, _) = cli(&["old", "new"], &dir);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, err) = cli(&["old", "new", "--deny-breaking"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("breaking change"), "{err}");
+    assert!(out.contains("BREAKING    json.amount.currency: field added (string (enum), required)"), "{out}");
+    assert!(out.ends_with("3 changes in 1 operation: 2 breaking, 1 compatible.\n"), "{out}");
+
+    let (code, out, _) = cli(&["old", "new", "--deny-breaking"], &fixture("description-only"));
+    assert_eq!((code, out.as_str()), (0, "No schema changes.\n"));
+}
+
+#[test]
+fn markdown_starts_with_the_summary_and_has_a_table_per_operation() {
+    let (code, out, _) = cli(&["old", "new", "--format", "markdown"], &fixture("breaking"));
+    assert_eq!(code, 0);
+    let expected = fs::read_to_string(fixture("breaking").join("expected.md")).unwrap();
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn json_lists_every_change_with_stable_keys() {
+    let (code, out, _) = cli(&["old", "new", "--format=json"], &fixture("breaking"));
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"], serde_json::json!({"changes": 3, "breaking": 2, "compatible": 1, "operations": 1}));
+    let first = &doc["changes"][0];
+    // Keys come in a fixed order, so that diffs of reports stay small.
+    let keys = ["kind", "operation", "path", "breaking", "reason", "old", "new", "file"];
+    let changes = &out[out.find("\"changes\": [").unwrap()..];
+    let positions: Vec<usize> = keys.iter().map(|k| changes.find(&format!("\"{k}\":")).unwrap()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{out}");
+    assert_eq!(first.as_object().unwrap().len(), keys.len());
+    assert_eq!(first["kind"], "field_added");
+    assert_eq!(first["operation"], "POST /v3/demo/orders");
+}
+
+#[test]
+fn bad_pages_and_arguments_exit_with_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), &[("old/openapi/v3/demo/orders.md", &op("post", &json(""), RESPONSE))]);
+    write(tmp.path(), &[("new/openapi/v3/demo/orders.md", &op("post", &json("| total {data-indent=1} | money | 金额"), RESPONSE))]);
+    let (code, _, err) = cli(&["old", "new"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("openapi/v3/demo/orders.md:14: unknown type `money`"), "{err}");
+
+    assert_eq!(cli(&["old", "missing"], tmp.path()).0, 2);
+    assert_eq!(cli(&["old"], tmp.path()).0, 2);
+    assert_eq!(cli(&["old", "new", "--format", "yaml"], tmp.path()).0, 2);
+}
+
+#[test]
+fn git_revision_is_compared_with_the_working_tree() {
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .expect("git runs");
+        assert!(status.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&status.stderr));
+    };
+    git(&["init", "-q"]);
+    write(repo.path(), &[("specs/openapi/v3/demo/orders.md", &op("post", &json(""), RESPONSE))]);
+    git(&["add", "specs"]);
+    git(&["commit", "-q", "-m", "specs"]);
+    write(repo.path(), &[("specs/openapi/v3/demo/orders.md", &op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE))]);
+
+    let (code, out, err) = cli(&["--git", "HEAD", "--deny-breaking"], repo.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("compatible  json.attach: field added"), "{out}");
+    assert_eq!(cli(&["--git", "no-such-revision"], repo.path()).0, 2);
+}
