@@ -171,11 +171,9 @@ pub fn diff_dirs(old: &Path, new: &Path, options: Options) -> Result<Report, Vec
             for (dir, r) in [(old, o), (new, n)] {
                 match r {
                     Ok(_) => {}
-                    Err(Problem::Missing) => errors.push(crate::PageError {
-                        file: dir.display().to_string(),
-                        line: 0,
-                        message: "not a directory".into(),
-                    }),
+                    Err(Problem::Missing) => {
+                        errors.push(crate::PageError { file: dir.display().to_string(), line: 0, message: "not a directory".into() })
+                    }
                     Err(Problem::Pages(e)) => errors.extend(e),
                 }
             }

@@ -93,7 +93,10 @@ fn json(rows: &str) -> String {
 fn new_required_request_field_is_breaking() {
     let changes = diff_op(
         (&json(""), RESPONSE),
-        (&json("| amount {data-required data-indent=1} | object | 金额\n| total {data-required data-indent=2} | integer | 总金额"), RESPONSE),
+        (
+            &json("| amount {data-required data-indent=1} | object | 金额\n| total {data-required data-indent=2} | integer | 总金额"),
+            RESPONSE,
+        ),
     );
     let c = only(&changes, Kind::FieldAdded, "json.amount", true);
     assert_eq!(c.operation, "POST /v3/demo/orders");
@@ -103,7 +106,10 @@ fn new_required_request_field_is_breaking() {
 #[test]
 fn new_required_field_in_an_existing_object_is_reported_at_its_own_path() {
     let amount = "| amount {data-required data-indent=1} | object | 金额\n| total {data-required data-indent=2} | integer | 总金额";
-    let changes = diff_op((&json(amount), RESPONSE), (&json(&format!("{amount}\n| currency {{data-required data-indent=2}} | string | 币种")), RESPONSE));
+    let changes = diff_op(
+        (&json(amount), RESPONSE),
+        (&json(&format!("{amount}\n| currency {{data-required data-indent=2}} | string | 币种")), RESPONSE),
+    );
     only(&changes, Kind::FieldAdded, "json.amount.currency", true);
 }
 
@@ -143,7 +149,10 @@ fn required_changes_break_requests_one_way_and_responses_both_ways() {
 #[test]
 fn type_change_is_breaking() {
     let c = only(
-        &diff_op((&json("| total {data-indent=1} | integer | 金额"), RESPONSE), (&json("| total {data-indent=1} | string | 金额"), RESPONSE)),
+        &diff_op(
+            (&json("| total {data-indent=1} | integer | 金额"), RESPONSE),
+            (&json("| total {data-indent=1} | string | 金额"), RESPONSE),
+        ),
         Kind::TypeChanged,
         "json.total",
         true,
@@ -269,7 +278,9 @@ fn operations_are_matched_by_method_and_path() {
 fn notifications_are_matched_by_event_type_and_compared_like_responses() {
     let file = "webhook/v3/DEMO.SUCCESS.md";
     let payload = "| out_trade_no {data-required data-indent=3} | string | 商户订单号";
-    let more = format!("{payload}\n| amount {{data-required data-indent=3}} | object | 金额\n| total {{data-required data-indent=4}} | integer | 总金额");
+    let more = format!(
+        "{payload}\n| amount {{data-required data-indent=3}} | object | 金额\n| total {{data-required data-indent=4}} | integer | 总金额"
+    );
 
     let c = only(&diff(&[], &[(file, &notification("DEMO.SUCCESS", payload))]), Kind::NotificationAdded, "", false);
     assert_eq!(c.operation, "notification DEMO.SUCCESS");
@@ -376,7 +387,10 @@ fn git_revision_is_compared_with_the_working_tree() {
     write(repo.path(), &[("specs/openapi/v3/demo/orders.md", &op("post", &json(""), RESPONSE))]);
     git(&["add", "specs"]);
     git(&["commit", "-q", "-m", "specs"]);
-    write(repo.path(), &[("specs/openapi/v3/demo/orders.md", &op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE))]);
+    write(
+        repo.path(),
+        &[("specs/openapi/v3/demo/orders.md", &op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE))],
+    );
 
     let (code, out, err) = cli(&["--git", "HEAD", "--deny-breaking"], repo.path());
     assert_eq!(code, 0, "{err}");

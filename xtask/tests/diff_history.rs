@@ -88,7 +88,9 @@ fn every_significant_row_change_is_reported_and_nothing_else() {
             }
         }
         let judged = |file: &str, operation: &str| {
-            !unjudged.iter().any(|(f, o)| f == file && (operation.starts_with(&format!("{o} ")) || (o == "notification" && operation.starts_with("notification "))))
+            !unjudged.iter().any(|(f, o)| {
+                f == file && (operation.starts_with(&format!("{o} ")) || (o == "notification" && operation.starts_with("notification ")))
+            })
         };
         unjudged_operations += unjudged.len();
 
@@ -144,7 +146,12 @@ fn every_significant_row_change_is_reported_and_nothing_else() {
         println!("  not loadable: {u}");
     }
     let shown: Vec<&String> = failures.iter().take(40).collect();
-    assert!(failures.is_empty(), "{} mismatches between the rows and the diff:\n{}", failures.len(), shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches between the rows and the diff:\n{}",
+        failures.len(),
+        shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// The Markdown report of one real commit, as a pull-request comment would show it.
@@ -384,7 +391,18 @@ mod rows {
                 if name.starts_with("空字符串") || name.starts_with("文件流") {
                     let ty = if name.starts_with("空字符串") { "empty" } else { "stream" };
                     let key = Key { file: file.into(), operation: operation.into(), path: vec!["response".into()] };
-                    out.rows.insert(key, Attrs { ty: ty.into(), required: false, enum_values: vec![], encrypted: None, encoded: None, url: None, part: false });
+                    out.rows.insert(
+                        key,
+                        Attrs {
+                            ty: ty.into(),
+                            required: false,
+                            enum_values: vec![],
+                            encrypted: None,
+                            encoded: None,
+                            url: None,
+                            part: false,
+                        },
+                    );
                 }
                 continue; // the sub-structure line: deeper rows nest by indent anyway
             }
@@ -526,7 +544,7 @@ mod rows {
             };
             let pieces: Vec<&str> = list.split('`').collect();
             // "", v1, sep, v2, sep, …, vn, "" — separators are `|` or blanks, the ends empty.
-            if pieces.len() < 3 || pieces.len() % 2 == 0 || !pieces[0].trim().is_empty() || !pieces[pieces.len() - 1].trim().is_empty() {
+            if pieces.len() < 3 || pieces.len() % 2 != 1 || !pieces[0].trim().is_empty() || !pieces[pieces.len() - 1].trim().is_empty() {
                 continue;
             }
             let separators_ok = pieces.iter().skip(2).step_by(2).take(pieces.len() / 2 - 1).all(|s| s.trim().is_empty() || s.trim() == "|");
@@ -548,4 +566,3 @@ mod rows {
         Some(rest[..end].to_owned())
     }
 }
-

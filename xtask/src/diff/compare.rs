@@ -102,63 +102,97 @@ enum Direction {
 pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
     let mut cx = Cx { options, changes: Vec::new(), operation: String::new(), file: String::new(), inbound: "response" };
 
-    let mut operations: BTreeMap<(&str, crate::ir::Method), (Vec<&Operation>, Vec<&Operation>)> = BTreeMap::new();
-    for op in &old.operations {
-        operations.entry((op.path.as_str(), op.method)).or_default().0.push(op);
-    }
-    for op in &new.operations {
-        operations.entry((op.path.as_str(), op.method)).or_default().1.push(op);
-    }
-    for ((path, method), (olds, news)) in operations {
+    for ((path, method), (olds, news)) in sides(&old.operations, &new.operations, |op| (op.path.as_str(), op.method)) {
         cx.operation = format!("{} {}", method.as_str().to_uppercase(), path);
-        for i in 0..olds.len().max(news.len()) {
-            match (olds.get(i), news.get(i)) {
+        for pair in pairs(&olds, &news) {
+            match pair {
                 (Some(o), Some(n)) => {
                     cx.file = n.file.clone();
                     cx.operation_pair(o, n);
                 }
                 (Some(o), None) => {
                     cx.file = o.file.clone();
-                    cx.push(Kind::OperationRemoved, "", true, "operation removed: its module, builder and types disappear", Value::String(o.title.clone()), Value::Null);
+                    cx.push(
+                        Kind::OperationRemoved,
+                        "",
+                        true,
+                        "operation removed: its module, builder and types disappear",
+                        Value::String(o.title.clone()),
+                        Value::Null,
+                    );
                 }
                 (None, Some(n)) => {
                     cx.file = n.file.clone();
-                    cx.push(Kind::OperationAdded, "", false, "new operation: a new module, nothing existing changes", Value::Null, Value::String(n.title.clone()));
+                    cx.push(
+                        Kind::OperationAdded,
+                        "",
+                        false,
+                        "new operation: a new module, nothing existing changes",
+                        Value::Null,
+                        Value::String(n.title.clone()),
+                    );
                 }
-                (None, None) => unreachable!(),
+                (None, None) => {}
             }
         }
     }
 
-    let mut notifications: BTreeMap<&str, (Vec<&Notification>, Vec<&Notification>)> = BTreeMap::new();
-    for n in &old.notifications {
-        notifications.entry(n.event_type.as_str()).or_default().0.push(n);
-    }
-    for n in &new.notifications {
-        notifications.entry(n.event_type.as_str()).or_default().1.push(n);
-    }
-    for (event, (olds, news)) in notifications {
+    cx.inbound = "notification";
+    for (event, (olds, news)) in sides(&old.notifications, &new.notifications, |n| n.event_type.as_str()) {
         cx.operation = format!("notification {event}");
-        cx.inbound = "notification";
-        for i in 0..olds.len().max(news.len()) {
-            match (olds.get(i), news.get(i)) {
+        for pair in pairs(&olds, &news) {
+            match pair {
                 (Some(o), Some(n)) => {
                     cx.file = n.file.clone();
                     cx.notification_pair(o, n);
                 }
                 (Some(o), None) => {
                     cx.file = o.file.clone();
-                    cx.push(Kind::NotificationRemoved, "", true, "notification removed: its event variant and payload type disappear", Value::String(o.title.clone()), Value::Null);
+                    cx.push(
+                        Kind::NotificationRemoved,
+                        "",
+                        true,
+                        "notification removed: its event variant and payload type disappear",
+                        Value::String(o.title.clone()),
+                        Value::Null,
+                    );
                 }
                 (None, Some(n)) => {
                     cx.file = n.file.clone();
-                    cx.push(Kind::NotificationAdded, "", false, "new notification: a new event variant (the event enum is non_exhaustive)", Value::Null, Value::String(n.title.clone()));
+                    cx.push(
+                        Kind::NotificationAdded,
+                        "",
+                        false,
+                        "new notification: a new event variant (the event enum is non_exhaustive)",
+                        Value::Null,
+                        Value::String(n.title.clone()),
+                    );
                 }
-                (None, None) => unreachable!(),
+                (None, None) => {}
             }
         }
     }
     cx.changes
+}
+
+/// Old and new items grouped by key, in key order.
+type Sides<'a, K, T> = BTreeMap<K, (Vec<&'a T>, Vec<&'a T>)>;
+
+fn sides<'a, K: Ord, T>(old: &'a [T], new: &'a [T], key: impl Fn(&'a T) -> K) -> Sides<'a, K, T> {
+    let mut sides: Sides<'a, K, T> = BTreeMap::new();
+    for item in old {
+        sides.entry(key(item)).or_default().0.push(item);
+    }
+    for item in new {
+        sides.entry(key(item)).or_default().1.push(item);
+    }
+    sides
+}
+
+/// The i-th old item with the i-th new one (keys are unique in a loaded tree; this keeps a
+/// duplicate from pairing crosswise).
+fn pairs<'a, T>(old: &[&'a T], new: &[&'a T]) -> Vec<(Option<&'a T>, Option<&'a T>)> {
+    (0..old.len().max(new.len())).map(|i| (old.get(i).copied(), new.get(i).copied())).collect()
 }
 
 struct Cx {
@@ -232,9 +266,7 @@ impl Cx {
         let new_parts = request_parts(new);
 
         // A top-level name that leaves exactly one part and arrives in exactly one other moved.
-        let names = |parts: &[PartFields<'_>; 5], i: usize| -> HashSet<String> {
-            parts[i].fields.iter().map(|f| f.name.clone()).collect()
-        };
+        let names = |parts: &[PartFields<'_>; 5], i: usize| -> HashSet<String> { parts[i].fields.iter().map(|f| f.name.clone()).collect() };
         let mut gone: HashMap<String, Vec<usize>> = HashMap::new();
         let mut came: HashMap<String, Vec<usize>> = HashMap::new();
         for i in 0..old_parts.len() {
@@ -285,7 +317,9 @@ impl Cx {
         let (o, n) = (url(old), url(new));
         if o != n {
             let reason = match (old, new) {
-                (None, Some(_)) => "the operation can be served on another host: the generated operation names it; existing calls are unaffected",
+                (None, Some(_)) => {
+                    "the operation can be served on another host: the generated operation names it; existing calls are unaffected"
+                }
                 (Some(_), None) => "the operation is served on the default host again: existing calls are unaffected",
                 _ => "the documented host changed: the generated operation follows it",
             };
@@ -408,7 +442,9 @@ impl Cx {
         if old.encrypted != new.encrypted {
             let marker = |f: &Field| f.encrypted.map(|e| serde_json::to_value(e).expect("enum serializes")).unwrap_or(Value::Null);
             let reason = match (dir, new.encrypted.is_some()) {
-                (Direction::Request, true) => "now sent encrypted (with the WeChat Pay public key, which needs `Wechatpay-Serial`): the request changes on the wire",
+                (Direction::Request, true) => {
+                    "now sent encrypted (with the WeChat Pay public key, which needs `Wechatpay-Serial`): the request changes on the wire"
+                }
                 (Direction::Request, false) => "no longer encrypted: the value is sent in clear",
                 (Direction::Response, true) => "now arrives encrypted: it must be decrypted before use",
                 (Direction::Response, false) => "no longer encrypted: it arrives in clear",
@@ -470,8 +506,8 @@ impl Cx {
         let (breaking, reason) = match (dir, new) {
             (Direction::Request, true) => (true, "becomes required: calls that do not set it fail to build"),
             (Direction::Request, false) => (false, "becomes optional: existing calls still build"),
-            (Direction::Response, true) => (true, "becomes required: its Rust type changes from Option<T> to T"),
-            (Direction::Response, false) => (true, "becomes optional: its Rust type changes from T to Option<T>"),
+            (Direction::Response, true) => (true, "becomes required: its Rust type changes from `Option<T>` to `T`"),
+            (Direction::Response, false) => (true, "becomes optional: its Rust type changes from `T` to `Option<T>`"),
         };
         self.push(Kind::RequiredChanged, path, breaking, reason, required_label(old).into(), required_label(new).into());
     }

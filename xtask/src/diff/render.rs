@@ -106,15 +106,8 @@ pub fn markdown(changes: &[Change]) -> String {
         for c in group {
             let tag = if c.breaking { "**breaking**" } else { "compatible" };
             let path = if c.path.is_empty() { String::new() } else { format!("`{}`", c.path) };
-            writeln!(
-                out,
-                "| {tag} | {path} | {} | {} | {} | {} |",
-                c.kind.label(),
-                md_value(&c.old),
-                md_value(&c.new),
-                cell(&c.reason)
-            )
-            .unwrap();
+            writeln!(out, "| {tag} | {path} | {} | {} | {} | {} |", c.kind.label(), md_value(&c.old), md_value(&c.new), cell(&c.reason))
+                .unwrap();
         }
     }
     out

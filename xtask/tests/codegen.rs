@@ -1,0 +1,73 @@
+//! The generator's output: snapshots of small fixture pages, determinism, `--check`, and the
+//! freshness of the committed `generated/` crate.
+
+use std::path::{Path, PathBuf};
+
+use xtask::codegen::{run, CRATE_NAME};
+use xtask::emit::emit;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/codegen")
+}
+
+/// Generated files for the fixture pages match `tests/snapshots/codegen/` (the runtime and
+/// `Cargo.toml` aside). `UPDATE_SNAPSHOTS=1` rewrites the expected files.
+#[test]
+fn fixture_pages_generate_the_expected_code() {
+    let api = xtask::load(&fixtures()).unwrap();
+    let files = emit(&api, CRATE_NAME).unwrap();
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/codegen");
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    let mut mismatches = Vec::new();
+    for (path, contents) in files.iter().filter(|(p, _)| p.as_str() != "src/runtime.rs") {
+        let expected = snapshots.join(path);
+        if update {
+            std::fs::create_dir_all(expected.parent().unwrap()).unwrap();
+            std::fs::write(&expected, contents).unwrap();
+        } else if std::fs::read_to_string(&expected).ok().as_ref() != Some(contents) {
+            mismatches.push(path.clone());
+        }
+    }
+    assert!(mismatches.is_empty(), "snapshots differ: {mismatches:?}; review, then rerun with UPDATE_SNAPSHOTS=1");
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    let first = emit(&xtask::load(&fixtures()).unwrap(), CRATE_NAME).unwrap();
+    let second = emit(&xtask::load(&fixtures()).unwrap(), CRATE_NAME).unwrap();
+    assert_eq!(first, second);
+    assert!(first.values().all(|f| f.starts_with("// @generated") || f.starts_with("# @generated")));
+}
+
+#[test]
+fn check_names_stale_missing_and_extra_files() {
+    let out = tempfile::tempdir().unwrap();
+    run(&fixtures(), out.path(), false).unwrap();
+    assert!(run(&fixtures(), out.path(), true).unwrap().problems.is_empty());
+    std::fs::write(out.path().join("src/lib.rs"), "// edited by hand\n").unwrap();
+    std::fs::remove_file(out.path().join("src/v3/demo/upload.rs")).unwrap();
+    std::fs::write(out.path().join("src/v3/stray.rs"), "").unwrap();
+    let mut problems = run(&fixtures(), out.path(), true).unwrap().problems;
+    problems.sort();
+    let names: Vec<String> =
+        problems.iter().map(|p| p.replace(&out.path().display().to_string(), "OUT")).collect();
+    assert_eq!(names, ["extra: OUT/src/v3/stray.rs", "missing: OUT/src/v3/demo/upload.rs", "stale: OUT/src/lib.rs"]);
+    // A normal run repairs all three.
+    run(&fixtures(), out.path(), false).unwrap();
+    assert!(run(&fixtures(), out.path(), true).unwrap().problems.is_empty());
+}
+
+/// `generated/` is exactly what `specs/` produce.
+#[test]
+fn generated_crate_is_up_to_date_with_specs() {
+    let outcome = run(&root().join("specs"), &root().join("generated"), true).unwrap();
+    assert!(
+        outcome.problems.is_empty(),
+        "generated/ is out of date with specs/ — run `cargo xtask codegen` and commit the result:\n{}",
+        outcome.problems.join("\n")
+    );
+}

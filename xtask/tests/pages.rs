@@ -1,0 +1,252 @@
+//! Parser and lowering: each construct of the doc tables, and each bad input with its line.
+
+use xtask::ir::{Encoding, Encryption, Method, Response, Type};
+use xtask::load::read_page;
+use xtask::lower::Lowered;
+
+const HEAD: &str = "| 请求参数 | 类型 {.type} | 描述 {.desc}\n| --- | --- | ---\n";
+const RESPONSE_EMPTY: &str = "| 返回字典 | 类型 {.type} | 描述 {.desc}\n| --- | --- | ---\n| 空字符串(无返回内容) {align=center colspan=3}\n\n{.im-table #response}\n";
+
+/// A one-operation page whose request table has `rows` (line 10 is the first row).
+fn page(method: &str, rows: &str) -> String {
+    format!("---\ntitle: Demo\ndescription: A demo page\n---\n\n# {{{{ $frontmatter.title }}}} {{#{method}}}\n\n{HEAD}{rows}\n{{.im-table #request}}\n\n{RESPONSE_EMPTY}")
+}
+
+fn operations(file: &str, text: &str) -> Vec<xtask::ir::Operation> {
+    match read_page(file, text) {
+        Ok(Lowered::Operations(ops, _)) => ops,
+        other => panic!("expected operations, got {other:?}"),
+    }
+}
+
+fn error(file: &str, text: &str) -> String {
+    match read_page(file, text) {
+        Err(errors) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+        Ok(other) => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn single_operation_reads_front_matter_nesting_required_and_enums() {
+    let rows = "| json {data-required} | object {data-tooltip=\"对应PHP的array\"} | body\n\
+| status {data-required data-indent=1} | string | State<br/>`CREATE_DEAL` \\| `PAY_SUCCESS` 枚举值之一\n\
+| dish_list {data-indent=1} | object[] | Dishes\n\
+| count {data-required data-indent=2} | number | Count\n\
+| period {data-indent=2} | integer | Months<br/>`3` \\| `6` \\| `12` 枚举值之一\n";
+    let ops = operations("openapi/v3/demo/sync-status.md", &page("post", rows));
+    let op = &ops[0];
+    assert_eq!((op.method, op.path.as_str(), op.line), (Method::Post, "/v3/demo/sync-status", 6));
+    assert_eq!((op.title.as_str(), op.description.as_str(), op.family.as_str()), ("Demo", "A demo page", "demo"));
+    let json = op.request.json.as_ref().unwrap();
+    assert!(json.required);
+    let status = &json.fields[0];
+    assert_eq!((status.ty, status.required, status.line), (Type::String, true, 11));
+    assert_eq!(status.enum_values, ["CREATE_DEAL", "PAY_SUCCESS"]);
+    let dishes = &json.fields[1];
+    assert_eq!((dishes.ty, dishes.required, dishes.children.len()), (Type::ObjectArray, false, 2));
+    assert_eq!(dishes.children[0].ty, Type::Number);
+    assert_eq!(dishes.children[1].enum_values, ["3", "6", "12"]);
+    assert_eq!(op.response, Response::Empty);
+}
+
+#[test]
+fn single_value_enum_and_escaped_pipes() {
+    let rows = "| json | object | body\n| kind {data-indent=1} | string | a \\| b<br/>`ONLY` 枚举值\n";
+    let ops = operations("openapi/v3/demo/a.md", &page("post", rows));
+    let kind = &ops[0].request.json.as_ref().unwrap().fields[0];
+    assert_eq!(kind.enum_values, ["ONLY"]);
+    assert!(kind.description.starts_with("a | b\n"), "{:?}", kind.description);
+}
+
+#[test]
+fn mix_page_holds_one_operation_per_method_section() {
+    let text = format!(
+        "---\ntitle: Orders\n---\n\n# Orders {{#mix}}\n\n## Create {{#post}}\n\n{HEAD}| json | object | body\n| a {{data-indent=1}} | string | a\n\n{{.im-table #request}}\n\n{RESPONSE_EMPTY}\n## Query {{#get}}\n\n{HEAD}| query | object | q\n| b {{data-indent=1}} | string | b\n\n{{.im-table #request}}\n\n{RESPONSE_EMPTY}"
+    );
+    let ops = operations("openapi/v3/demo/orders.md", &text);
+    assert_eq!(ops.len(), 2);
+    assert_eq!((ops[0].method, ops[0].title.as_str()), (Method::Post, "Create"));
+    assert_eq!((ops[1].method, ops[1].title.as_str()), (Method::Get, "Query"));
+    assert_eq!(ops[1].request.query[0].name, "b");
+}
+
+#[test]
+fn redirect_pages_hold_no_operation() {
+    let text = "---\ntitle: Moved to /openapi/v3/demo/b\n---\n\nSee there.\n";
+    assert!(matches!(read_page("openapi/v3/demo/a.md", text), Ok(Lowered::Redirect)));
+}
+
+#[test]
+fn request_parts_path_query_headers_and_base_uri() {
+    let rows = "| base_uri | string | 声明接入点`https://apihk.mch.weixin.qq.com/`(香港接入)\n\
+| out_trade_no {data-required} | string | id\n\
+| query {data-required} | object | q\n\
+| mchid {data-required data-indent=1} | string | m\n\
+| headers | object | h\n\
+| Wechatpay-Serial {data-required data-indent=1} | string | serial\n";
+    let ops = operations("openapi/v3/pay/out-trade-no/{out_trade_no}.md", &page("get", rows));
+    let request = &ops[0].request;
+    assert_eq!(request.path_params[0].name, "out_trade_no");
+    assert_eq!(request.query[0].name, "mchid");
+    assert_eq!(request.headers[0].name, "Wechatpay-Serial");
+    assert_eq!(request.base_uri.as_ref().unwrap().default.as_deref(), Some("https://apihk.mch.weixin.qq.com/"));
+    assert!(request.json.is_none());
+}
+
+#[test]
+fn multipart_body_with_meta_sub_structure() {
+    let rows = "| body {data-required} | object | form\n\
+| file {data-required data-indent=1} | object | the image\n\
+| meta {data-required data-indent=1} | string | meta JSON\n\
+| {colspan=3 .im-table-line}\n\
+| filename {data-required data-indent=2} | string | name\n\
+| sha256 {data-required data-indent=2} | string | digest\n";
+    let ops = operations("openapi/v3/merchant/media/upload.md", &page("post", rows));
+    let body = ops[0].request.multipart.as_ref().unwrap();
+    assert_eq!(body.fields[0].name, "file");
+    let meta = &body.fields[1];
+    assert_eq!((meta.ty, meta.children.len()), (Type::String, 2));
+    assert_eq!(meta.children[1].name, "sha256");
+}
+
+#[test]
+fn encryption_and_encoding_markers() {
+    let rows = "| json | object | body\n\
+| name {data-indent=1} | string {data-encrypted=by-rsa-pubkey} | secret\n\
+| extra {data-indent=1} | string {data-encoded=by-json_encode} | encoded\n\
+| {colspan=3 .im-table-line}\n\
+| inner {data-required data-indent=2} | integer | inner\n\
+| form {data-indent=1} | string {data-encoded=by-urlencode} | encoded\n";
+    let ops = operations("openapi/v3/demo/a.md", &page("post", rows));
+    let fields = &ops[0].request.json.as_ref().unwrap().fields;
+    assert_eq!(fields[0].encrypted, Some(Encryption::RsaPubkey));
+    assert_eq!(fields[1].encoded, Some(Encoding::JsonEncode));
+    assert_eq!(fields[1].children[0].ty, Type::Integer);
+    assert_eq!(fields[2].encoded, Some(Encoding::UrlEncode));
+}
+
+#[test]
+fn byte_stream_and_json_responses() {
+    let stream = page("get", "| query | object | q\n| token {data-indent=1} | string | t\n").replace(
+        "| 空字符串(无返回内容) {align=center colspan=3}",
+        "| 文件流(需解析为对应数据) {align=center colspan=3}",
+    );
+    assert_eq!(operations("openapi/v3/demo/file.md", &stream)[0].response, Response::Stream);
+    let json = page("get", "| query | object | q\n").replace(
+        "| 空字符串(无返回内容) {align=center colspan=3}",
+        "| media_id {data-required} | string | id\n| items | string[] | list",
+    );
+    match &operations("openapi/v3/demo/file.md", &json)[0].response {
+        Response::Json { fields } => assert_eq!((fields[0].name.as_str(), fields[1].ty), ("media_id", Type::StringArray)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn notification_pages_give_the_decrypted_payload() {
+    let rows = "| headers {data-required} | object | h\n\
+| Wechatpay-Serial {data-required data-indent=1} | string | s\n\
+| body {data-required} | object | b\n\
+| id {data-required data-indent=1} | string | id\n\
+| event_type {data-required data-indent=1} | string | t<br/>`DEMO.SUCCESS` \\| `DEMO.CLOSED` 枚举值之一\n\
+| resource {data-required data-indent=1} | object | r\n\
+| ciphertext {data-required data-indent=2} | string {data-encrypted=by-aes-gcm} | c\n\
+| {colspan=3 .im-table-line}\n\
+| out_trade_no {data-required data-indent=3} | string | o\n";
+    match read_page("webhook/v3/DEMO.SUCCESS.md", &page("post", rows)) {
+        Ok(Lowered::Notification(n)) => {
+            assert_eq!(n.event_type, "DEMO.SUCCESS");
+            assert_eq!(n.event_types, ["DEMO.SUCCESS", "DEMO.CLOSED"]);
+            assert_eq!(n.payload[0].name, "out_trade_no");
+            assert_eq!(n.headers[0].name, "Wechatpay-Serial");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn alternatives_separated_by_a_sub_structure_line_are_merged() {
+    let rows = "| json | object | body\n\
+| detail {data-indent=1} | object | first shape\n\
+| a {data-required data-indent=2} | string | a\n\
+| b {data-required data-indent=2} | string | b\n\
+| {colspan=3 .im-table-line}\n\
+| detail {data-indent=1} | object | second shape\n\
+| a {data-required data-indent=2} | string | a\n\
+| c {data-required data-indent=2} | string | c\n";
+    let ops = operations("openapi/v3/demo/a.md", &page("post", rows));
+    let detail = &ops[0].request.json.as_ref().unwrap().fields[0];
+    let members: Vec<(&str, bool)> = detail.children.iter().map(|f| (f.name.as_str(), f.required)).collect();
+    assert_eq!(members, [("a", true), ("b", false), ("c", false)]);
+}
+
+#[test]
+fn indent_jump_is_an_error_at_its_line() {
+    let rows = "| json | object | body\n| a {data-indent=2} | string | a\n";
+    assert_eq!(error("openapi/v3/demo/a.md", &page("post", rows)), "openapi/v3/demo/a.md:11: indent jumps from 0 to 2 at `a`");
+}
+
+#[test]
+fn unknown_type_is_an_error_at_its_line() {
+    let rows = "| json | object | body\n| a {data-indent=1} | strin | a\n";
+    assert_eq!(error("openapi/v3/demo/a.md", &page("post", rows)), "openapi/v3/demo/a.md:11: unknown type `strin` for `a`");
+}
+
+#[test]
+fn child_under_a_scalar_is_an_error_at_its_line() {
+    let rows = "| json | object | body\n| a {data-indent=1} | string | a\n| b {data-indent=2} | string | b\n";
+    let message = error("openapi/v3/demo/a.md", &page("post", rows));
+    assert!(message.starts_with("openapi/v3/demo/a.md:12: `b` is nested under `a`, a string"), "{message}");
+}
+
+#[test]
+fn duplicate_field_is_an_error_at_its_line() {
+    let rows = "| json | object | body\n| a {data-indent=1} | string | a\n| a {data-indent=1} | string | a\n";
+    assert_eq!(error("openapi/v3/demo/a.md", &page("post", rows)), "openapi/v3/demo/a.md:12: duplicate field `a` (first at line 11)");
+}
+
+#[test]
+fn table_without_header_is_an_error_at_its_line() {
+    let text = "---\ntitle: Demo\n---\n\n# {{ $frontmatter.title }} {#post}\n\n| json | object | body\n| a {data-indent=1} | string | a\n\n{.im-table #request}\n";
+    let message = error("openapi/v3/demo/a.md", text);
+    assert!(message.contains("openapi/v3/demo/a.md:7: table rows without a header row"), "{message}");
+}
+
+#[test]
+fn unknown_request_part_is_an_error_at_its_line() {
+    let rows = "| json | object | body\n| jsn | object | typo\n";
+    let message = error("openapi/v3/demo/a.md", &page("post", rows));
+    assert!(message.starts_with("openapi/v3/demo/a.md:11: unknown request part `jsn`"), "{message}");
+}
+
+#[test]
+fn every_bad_page_of_a_tree_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("openapi/v3/demo");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("a.md"), page("post", "| json | object | b\n| x {data-indent=3} | string | x\n")).unwrap();
+    std::fs::write(root.join("b.md"), page("post", "| json | object | b\n| y {data-indent=1} | bool | y\n")).unwrap();
+    std::fs::write(root.join("c.md"), page("post", "| json | object | b\n| z {data-indent=1} | string | z\n")).unwrap();
+    let errors = xtask::load(dir.path()).unwrap_err();
+    let files: Vec<&str> = errors.iter().map(|e| e.file.as_str()).collect();
+    assert_eq!(files, ["openapi/v3/demo/a.md", "openapi/v3/demo/b.md"]);
+}
+
+#[test]
+fn no_input_makes_the_reader_panic() {
+    let text = page(
+        "post",
+        "| json | object | b\n| a {data-indent=1} | string {data-encoded=by-json_encode} | x<br/>`A` \\| `B` 枚举值之一\n| {colspan=3 .im-table-line}\n| c {data-indent=2} | integer | c\n",
+    );
+    // Every truncation and every one-byte corruption of a page yields a value, never a panic.
+    for cut in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
+        let _ = read_page("openapi/v3/demo/a.md", &text[..cut]);
+    }
+    for (i, _) in text.char_indices() {
+        for replacement in ["|", "{", "}", "\n", "`", "="] {
+            let mut corrupted = text.clone();
+            corrupted.replace_range(i..i + text[i..].chars().next().unwrap().len_utf8(), replacement);
+            let _ = read_page("openapi/v3/demo/a.md", &corrupted);
+        }
+    }
+}
