@@ -6,11 +6,14 @@ use std::time::Instant;
 
 use xtask::codegen::{self, Outcome};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage:
   cargo xtask codegen [--specs DIR] [--out DIR] [--check] [--stats]
   cargo xtask ir [--specs DIR]
   cargo xtask diff OLD NEW | --git REV  [--format text|markdown|json] [--deny-breaking] [--show-descriptions]
-  cargo xtask bench [--corpus DIR]";
+  cargo xtask-bench [--corpus DIR] [--runs N] [--family NAME] [--no-check]   (release build)";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
