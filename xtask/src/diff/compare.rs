@@ -494,7 +494,7 @@ impl Cx {
                 if !removed.is_empty() {
                     let (breaking, reason) = match dir {
                         Direction::Request => (true, "variants removed: code that sends them no longer compiles"),
-                        Direction::Response => (false, "no longer documented: such values still deserialize (non_exhaustive enum), but matches naming the removed variants must drop them"),
+                        Direction::Response => (true, "variants removed: code that matches on them no longer compiles (the values still deserialize, into `Unknown`)"),
                     };
                     self.push(Kind::EnumValuesRemoved, path, breaking, reason, values(&removed), Value::Null);
                 }
