@@ -110,8 +110,15 @@ fn run_ir(args: &[String]) -> ExitCode {
     match xtask::load(&specs) {
         Ok(api) => match serde_json::to_string_pretty(&api) {
             Ok(json) => {
-                println!("{json}");
-                ExitCode::SUCCESS
+                use std::io::Write;
+                // A reader that stops early (`| head`) is not an error.
+                match writeln!(std::io::stdout().lock(), "{json}") {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                    _ => ExitCode::SUCCESS,
+                }
             }
             Err(e) => {
                 eprintln!("error: {e}");
