@@ -31,8 +31,8 @@ pub fn load(dir: &Path) -> Result<Api, Vec<PageError>> {
                 api.operations.extend(ops);
                 api.warnings.extend(warnings);
             }
-            Ok(Lowered::Notification(n)) => {
-                api.warnings.extend(n.untyped.clone());
+            Ok(Lowered::Notification(n, warnings)) => {
+                api.warnings.extend(warnings);
                 api.notifications.push(*n);
             }
             Ok(Lowered::Redirect) => api.redirects.push(relative),

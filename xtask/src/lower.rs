@@ -10,7 +10,8 @@ use crate::parse::{attr, Block, Page, RawField, Row, Table, TableKind};
 pub enum Lowered {
     /// The operations, and the page defects worked around (`file:line: …`).
     Operations(Vec<Operation>, Vec<String>),
-    Notification(Box<Notification>),
+    /// The notification, and the page defects worked around (`file:line: …`).
+    Notification(Box<Notification>, Vec<String>),
     Redirect,
 }
 
@@ -86,7 +87,7 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
             Lowered::Operations(operations, warnings)
         }
         Location::Notification(event_type) => match lower_notification(file, &event_type, page) {
-            Ok(notification) => Lowered::Notification(Box::new(notification)),
+            Ok((notification, warnings)) => Lowered::Notification(Box::new(notification), warnings),
             Err((line, message)) => {
                 errors.push(error(line, message));
                 Lowered::Redirect
@@ -237,7 +238,7 @@ fn lower_response(table: &Table) -> Located<Response> {
     Ok(Response::Json { fields: tree(table)? })
 }
 
-fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<Notification> {
+fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Notification, Vec<String>)> {
     let sections = sections(page);
     let section = sections.first().ok_or((1, "notification page has no operation heading".to_owned()))?;
     let table = section.request.ok_or((section.line, "notification page has no request table".to_owned()))?;
@@ -248,7 +249,8 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<Noti
     let roots = match tree(table) {
         Ok(roots) => roots,
         Err((line, message)) => {
-            return Ok(Notification {
+            let untyped = format!("{file}:{line}: {message}; the payload is kept as untyped JSON");
+            let notification = Notification {
                 file: file.to_owned(),
                 line: section.line,
                 event_type: event_type.to_owned(),
@@ -258,10 +260,11 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<Noti
                 headers,
                 envelope,
                 payload: Vec::new(),
-                untyped: Some(format!("{file}:{line}: {message}; the payload is kept as untyped JSON")),
+                untyped: Some(untyped.clone()),
                 module: Vec::new(),
                 variant: String::new(),
-            })
+            };
+            return Ok((notification, vec![untyped]));
         }
     };
     for field in roots {
@@ -271,17 +274,16 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<Noti
             name => return Err((field.line, format!("unknown notification part `{name}`: not headers or body"))),
         }
     }
-    let payload = envelope
-        .iter()
-        .find(|f| f.name == "resource")
-        .and_then(|r| r.children.iter().find(|f| f.name == "ciphertext"))
-        .map(|c| c.children.clone())
-        .unwrap_or_default();
+    let mut warnings = Vec::new();
+    let payload = match envelope.iter_mut().find(|f| f.name == "resource") {
+        Some(resource) => payload(file, resource, &mut warnings),
+        None => Vec::new(),
+    };
     let mut event_types = vec![event_type.to_owned()];
     if let Some(field) = envelope.iter().find(|f| f.name == "event_type") {
         event_types.extend(field.enum_values.iter().filter(|v| v.as_str() != event_type).cloned());
     }
-    Ok(Notification {
+    let notification = Notification {
         file: file.to_owned(),
         line: section.line,
         event_type: event_type.to_owned(),
@@ -294,7 +296,28 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<Noti
         untyped: None,
         module: Vec::new(),
         variant: String::new(),
-    })
+    };
+    Ok((notification, warnings))
+}
+
+/// The decrypted payload: the structure under `resource.ciphertext`. Some pages put the
+/// sub-structure line after another member of `resource` (`original_type`); the structure is
+/// still the ciphertext's, so it is moved there rather than typed as an empty payload.
+fn payload(file: &str, resource: &mut Field, warnings: &mut Vec<String>) -> Vec<Field> {
+    let has_payload = |f: &Field| f.name == "ciphertext" && !f.children.is_empty();
+    if !resource.children.iter().any(has_payload) {
+        let misplaced = resource.children.iter().position(|f| f.name != "ciphertext" && !f.ty.has_members() && !f.children.is_empty());
+        let ciphertext = resource.children.iter().position(|f| f.name == "ciphertext");
+        if let (Some(from), Some(to)) = (misplaced, ciphertext) {
+            let moved = std::mem::take(&mut resource.children[from].children);
+            warnings.push(format!(
+                "{file}:{}: the payload structure follows `resource.{}`; taken as the structure of `resource.ciphertext`",
+                resource.children[from].line, resource.children[from].name
+            ));
+            resource.children[to].children = moved;
+        }
+    }
+    resource.children.iter().find(|f| f.name == "ciphertext").map(|c| c.children.clone()).unwrap_or_default()
 }
 
 /// Nests a table's rows by `data-indent`.

@@ -154,7 +154,7 @@ fn notification_pages_give_the_decrypted_payload() {
 | {colspan=3 .im-table-line}\n\
 | out_trade_no {data-required data-indent=3} | string | o\n";
     match read_page("webhook/v3/DEMO.SUCCESS.md", &page("post", rows)) {
-        Ok(Lowered::Notification(n)) => {
+        Ok(Lowered::Notification(n, _)) => {
             assert_eq!(n.event_type, "DEMO.SUCCESS");
             assert_eq!(n.event_types, ["DEMO.SUCCESS", "DEMO.CLOSED"]);
             assert_eq!(n.payload[0].name, "out_trade_no");
@@ -248,5 +248,25 @@ fn no_input_makes_the_reader_panic() {
             corrupted.replace_range(i..i + text[i..].chars().next().unwrap().len_utf8(), replacement);
             let _ = read_page("openapi/v3/demo/a.md", &corrupted);
         }
+    }
+}
+
+#[test]
+fn a_payload_written_after_original_type_is_still_the_ciphertexts() {
+    let rows = "| body {data-required} | object | b\n\
+| resource {data-required data-indent=1} | object | r\n\
+| ciphertext {data-required data-indent=2} | string | c\n\
+| original_type {data-required data-indent=2} | string | t\n\
+| {colspan=3 .im-table-line}\n\
+| contract_id {data-required data-indent=3} | string | id\n";
+    match read_page("webhook/v3/DEMO.SIGN.md", &page("post", rows)) {
+        Ok(Lowered::Notification(n, warnings)) => {
+            assert_eq!(n.payload.len(), 1);
+            assert_eq!(n.payload[0].name, "contract_id");
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(warnings[0].starts_with("webhook/v3/DEMO.SIGN.md:"), "{}", warnings[0]);
+            assert!(warnings[0].contains("resource.original_type"), "{}", warnings[0]);
+        }
+        other => panic!("{other:?}"),
     }
 }
