@@ -1,0 +1,457 @@
+//! A WeChat Pay APIv3 server for the integration tests, on 127.0.0.1.
+//!
+//! It checks requests the way WeChat Pay does (signature, merchant, serial, clock, nonce replay,
+//! sensitive fields), answers the routes the tests need with realistic canned JSON, signs every response,
+//! and can misbehave on demand. Its crypto is RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`), independent
+//! of the SDK's aws-lc-rs. Keys: `tests/fixtures/keys/` (test-only).
+//!
+//! Use from a test file with `mod server;`.
+
+// Each integration test binary compiles this module and uses only part of it: without this, every
+// binary would warn about the parts that it happens not to use.
+#![allow(dead_code)]
+
+mod auth;
+mod conn;
+mod crypto;
+pub mod keys;
+mod multipart;
+mod notify;
+mod routes;
+mod samples;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+// Re-exported for the tests; a binary that sends no notification would call this import unused.
+#[allow(unused_imports)]
+pub use samples::{sample_refund, sample_transaction};
+
+use conn::{Conn, KillableListener};
+use routes::Reply;
+
+/// Which key signs responses and notifications; `Wechatpay-Serial` is its id or serial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signer {
+    /// The WeChat Pay public key, `keys::PUBLIC_KEY_ID`.
+    PublicKey,
+    /// `platform_cert.pem`, `keys::PLATFORM_SERIAL`.
+    Platform,
+    /// `platform2_cert.pem`, `keys::PLATFORM2_SERIAL`.
+    Platform2,
+}
+
+/// A platform certificate `/v3/certificates` can list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertChoice {
+    Platform,
+    Platform2,
+    /// Expired on 2025-01-01, `keys::PLATFORM_EXPIRED_SERIAL`.
+    Expired,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub signer: Signer,
+    /// What `/v3/certificates` lists, in this order.
+    pub certificates: Vec<CertChoice>,
+    /// `false`: `/v3/certificates` answers 404 `RESOURCE_NOT_EXISTS`, as for a merchant on public keys only.
+    pub certificates_available: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            signer: Signer::Platform,
+            certificates: vec![CertChoice::Platform],
+            certificates_available: true,
+        }
+    }
+}
+
+/// A way for the server to answer wrongly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// `Wechatpay-Signature` is a valid signature, but of different bytes.
+    BadSignature,
+    /// `Wechatpay-Timestamp` 10 minutes ago, validly signed.
+    StaleTimestamp,
+    /// `Wechatpay-Serial` is `keys::UNKNOWN_SERIAL` (the signature is by the configured signer).
+    UnknownSerial,
+    /// A signature-probe: `WECHATPAY/SIGNTEST/` followed by Base64 junk.
+    SignTest,
+    /// No `Wechatpay-Signature` header.
+    MissingHeaders,
+    /// 500 with `{"code":"SYSTEM_ERROR",…}` (signed), whatever the request.
+    ServerError,
+    /// Sleep this long before answering.
+    Slow(Duration),
+    /// Read the request, then close the connection without a response.
+    DropConnection,
+}
+
+/// A request as the server received it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Exactly as on the request line.
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    /// The raw body (for an upload, the whole multipart body).
+    pub body: Vec<u8>,
+    /// The `Authorization` header checked out (signature, merchant, serial, clock, fresh nonce).
+    pub authorization_ok: bool,
+    /// `(JSON path, plaintext)` of every sensitive field the server decrypted, e.g.
+    /// `("receivers[0].name", "张三")`.
+    pub decrypted: Vec<(String, String)>,
+}
+
+/// What to spoil in a notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tamper {
+    None,
+    /// One byte of the body changed after signing.
+    Body,
+    /// One ciphertext byte flipped, then signed: the signature verifies, decryption fails.
+    Ciphertext,
+    /// Resource sealed with another APIv3 key (signed correctly).
+    WrongApiV3Key,
+    /// `Wechatpay-Timestamp` 10 minutes ago, validly signed.
+    StaleTimestamp,
+    /// `Wechatpay-Signature-Type` is not `WECHATPAY2-SHA256-RSA2048` (the signature is valid RSA).
+    WrongSignatureType,
+    /// `Wechatpay-Serial` is `keys::UNKNOWN_SERIAL`.
+    UnknownSerial,
+    /// Signature `WECHATPAY/SIGNTEST/…`.
+    SignTest,
+    /// Use this notification `id` (for duplicate-delivery tests).
+    Id(String),
+}
+
+pub struct TestServer {
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub(crate) struct Shared {
+    base_url: String,
+    state: Mutex<ServerState>,
+}
+
+pub(crate) struct ServerState {
+    signer: Signer,
+    certificates: Vec<CertChoice>,
+    certificates_available: bool,
+    queue: VecDeque<Misbehaviour>,
+    always: Option<Misbehaviour>,
+    requests: Vec<RecordedRequest>,
+    pub(crate) nonces: HashSet<String>,
+    pub(crate) corrupt_bill: bool,
+    /// Bill files by download token.
+    pub(crate) bills: HashMap<String, Vec<u8>>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ServerState> {
+        // A panicking test thread must not take the server down with it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Bodies above this are refused (uploads in the tests are far smaller).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+impl TestServer {
+    /// Binds 127.0.0.1 on a free port and serves on the current tokio runtime until dropped.
+    pub async fn start(config: ServerConfig) -> TestServer {
+        // Parse the fixtures now, so a broken checkout fails here rather than inside a request.
+        crypto::material();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|error| panic!("test server: cannot bind 127.0.0.1:0: {error}"));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|error| panic!("test server: no local address: {error}"))
+            .port();
+        let shared = Arc::new(Shared {
+            base_url: format!("http://127.0.0.1:{port}/"),
+            state: Mutex::new(ServerState {
+                signer: config.signer,
+                certificates: config.certificates,
+                certificates_available: config.certificates_available,
+                queue: VecDeque::new(),
+                always: None,
+                requests: Vec::new(),
+                nonces: HashSet::new(),
+                corrupt_bill: false,
+                bills: HashMap::new(),
+            }),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let task = tokio::spawn(async move {
+            let service = app.into_make_service_with_connect_info::<Conn>();
+            let _ = axum::serve(KillableListener(listener), service).await;
+        });
+        TestServer { shared, task }
+    }
+
+    /// `http://127.0.0.1:PORT/` (with the trailing slash).
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// Misbehave on the next request only; several calls queue, one per request.
+    pub fn misbehave(&self, misbehaviour: Misbehaviour) {
+        self.shared.lock().queue.push_back(misbehaviour);
+    }
+
+    /// Misbehave on every request without a queued misbehaviour (`None` stops).
+    pub fn misbehave_always(&self, misbehaviour: Option<Misbehaviour>) {
+        self.shared.lock().always = misbehaviour;
+    }
+
+    /// Which key signs from now on (rotation).
+    pub fn set_signer(&self, signer: Signer) {
+        self.shared.lock().signer = signer;
+    }
+
+    /// What `/v3/certificates` lists from now on.
+    pub fn set_certificates(&self, certificates: Vec<CertChoice>) {
+        self.shared.lock().certificates = certificates;
+    }
+
+    /// `false`: `/v3/certificates` answers 404 `RESOURCE_NOT_EXISTS` from now on.
+    pub fn set_certificates_available(&self, available: bool) {
+        self.shared.lock().certificates_available = available;
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// `true`: downloaded bill files no longer match the `hash_value` of the bill API.
+    pub fn corrupt_bill(&self, yes: bool) {
+        self.shared.lock().corrupt_bill = yes;
+    }
+
+    /// A notification WeChat Pay would POST: signed headers and body, resource encrypted with
+    /// `keys::APIV3_KEY` (AAD and `original_type`: the event family in lower case, e.g. `transaction`).
+    pub fn notification(
+        &self,
+        event_type: &str,
+        resource_type: &str,
+        payload: &serde_json::Value,
+        tamper: Tamper,
+    ) -> (HeaderMap, Vec<u8>) {
+        let signer = self.shared.lock().signer;
+        notify::build(signer, event_type, resource_type, payload, &tamper)
+    }
+
+    /// POSTs such a notification to `url` and returns the status and body of the answer.
+    /// Panics when the POST itself fails (nothing listening, connection reset).
+    pub async fn deliver(
+        &self,
+        url: &str,
+        event_type: &str,
+        resource_type: &str,
+        payload: &serde_json::Value,
+        tamper: Tamper,
+    ) -> (u16, String) {
+        let (headers, body) = self.notification(event_type, resource_type, payload, tamper);
+        // No proxy: the receiver is local, whatever the environment says.
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|error| panic!("deliver: cannot build an HTTP client: {error}"));
+        let response = client
+            .post(url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("deliver: POST {url} failed: {error}"));
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_else(|error| {
+            panic!("deliver: reading the answer from {url} failed: {error}")
+        });
+        (status, text)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Shared {
+    fn next_misbehaviour(&self) -> Option<Misbehaviour> {
+        let mut state = self.lock();
+        state.queue.pop_front().or_else(|| state.always.clone())
+    }
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Conn>,
+    request: Request,
+) -> Response {
+    let misbehaviour = shared.next_misbehaviour();
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_owned();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let (body, processed) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => {
+            let processed =
+                routes::process(&shared, &method, &path_and_query, &parts.headers, &body);
+            (body.to_vec(), processed)
+        }
+        Err(error) => (
+            Vec::new(),
+            routes::Processed {
+                reply: Reply::error(
+                    StatusCode::BAD_REQUEST,
+                    "PARAM_ERROR",
+                    format!("cannot read the body: {error}"),
+                ),
+                authorization_ok: false,
+                decrypted: Vec::new(),
+            },
+        ),
+    };
+    let reply = match misbehaviour {
+        Some(Misbehaviour::ServerError) => Reply::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            "系统错误，请稍后重试",
+        ),
+        _ => processed.reply,
+    };
+    let signer = {
+        let mut state = shared.lock();
+        state.requests.push(RecordedRequest {
+            method,
+            path_and_query,
+            headers: parts.headers,
+            body,
+            authorization_ok: processed.authorization_ok,
+            decrypted: processed.decrypted,
+        });
+        state.signer
+    };
+    let flaw = match misbehaviour {
+        Some(Misbehaviour::DropConnection) => {
+            conn.kill();
+            return StatusCode::OK.into_response();
+        }
+        Some(Misbehaviour::Slow(duration)) => {
+            tokio::time::sleep(duration).await;
+            Flaw::None
+        }
+        Some(Misbehaviour::BadSignature) => Flaw::BadSignature,
+        Some(Misbehaviour::StaleTimestamp) => Flaw::StaleTimestamp,
+        Some(Misbehaviour::UnknownSerial) => Flaw::UnknownSerial,
+        Some(Misbehaviour::SignTest) => Flaw::SignTest,
+        Some(Misbehaviour::MissingHeaders) => Flaw::MissingSignature,
+        Some(Misbehaviour::ServerError) | None => Flaw::None,
+    };
+    respond(signer, reply, flaw)
+}
+
+fn respond(signer: Signer, reply: Reply, flaw: Flaw) -> Response {
+    let (status, body, content_type, signed) = match reply {
+        Reply::Json(status, value) => (
+            status,
+            serde_json::to_vec(&value).unwrap_or_default(),
+            "application/json; charset=utf-8",
+            true,
+        ),
+        Reply::NoContent => (StatusCode::NO_CONTENT, Vec::new(), "", true),
+        Reply::File(bytes) => (StatusCode::OK, bytes, "application/octet-stream", false),
+    };
+    let mut headers = HeaderMap::new();
+    let mut insert = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    insert("request-id", &request_id());
+    if !content_type.is_empty() {
+        insert("content-type", content_type);
+    }
+    if signed {
+        for (name, value) in sign_headers(signer, &body, flaw) {
+            insert(name, &value);
+        }
+    }
+    (status, headers, body).into_response()
+}
+
+/// How to spoil the signature headers of a response or notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flaw {
+    None,
+    BadSignature,
+    StaleTimestamp,
+    UnknownSerial,
+    SignTest,
+    MissingSignature,
+}
+
+/// `Wechatpay-Timestamp`, `-Nonce`, `-Serial` and `-Signature` (RSA-SHA256 over
+/// `TIMESTAMP\nNONCE\nBODY\n`) for `body`, spoiled as `flaw` says.
+pub(crate) fn sign_headers(signer: Signer, body: &[u8], flaw: Flaw) -> Vec<(&'static str, String)> {
+    let key = crypto::material().signer(signer);
+    let mut timestamp = crypto::unix_now();
+    if flaw == Flaw::StaleTimestamp {
+        timestamp -= 600;
+    }
+    let nonce = crypto::random_alphanumeric(32);
+    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
+    message.extend_from_slice(body);
+    if flaw == Flaw::BadSignature {
+        message.extend_from_slice(b" (not the body that was sent)");
+    }
+    message.push(b'\n');
+    let signature = match flaw {
+        Flaw::SignTest => format!(
+            "WECHATPAY/SIGNTEST/{}",
+            crypto::base64(&crypto::random_bytes(192))
+        ),
+        _ => crypto::sign(key, &message),
+    };
+    let serial = match flaw {
+        Flaw::UnknownSerial => keys::UNKNOWN_SERIAL,
+        _ => key.id,
+    };
+    let mut headers = vec![
+        ("wechatpay-timestamp", timestamp.to_string()),
+        ("wechatpay-nonce", nonce),
+        ("wechatpay-serial", serial.to_owned()),
+    ];
+    if flaw != Flaw::MissingSignature {
+        headers.push(("wechatpay-signature", signature));
+    }
+    headers
+}
+
+/// A unique `Request-ID`, shaped like the real ones (hex).
+pub(crate) fn request_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(1);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "08{}{count:08X}",
+        crypto::hex_upper(&crypto::random_bytes(12))
+    )
+}

@@ -1,0 +1,122 @@
+//! Notifications as WeChat Pay POSTs them: resource sealed with the APIv3 key, headers signed like a
+//! response, plus `Wechatpay-Signature-Type`.
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{json, Value};
+
+use super::crypto;
+use super::keys::APIV3_KEY;
+use super::{sign_headers, Flaw, Signer, Tamper};
+
+pub(crate) const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
+
+pub(crate) fn build(
+    signer: Signer,
+    event_type: &str,
+    resource_type: &str,
+    payload: &Value,
+    tamper: &Tamper,
+) -> (HeaderMap, Vec<u8>) {
+    let original_type = original_type(event_type);
+    let nonce = crypto::random_alphanumeric(12);
+    let apiv3_key = match tamper {
+        Tamper::WrongApiV3Key => "0123456789abcdefghijklmnopqrstuv",
+        _ => APIV3_KEY,
+    };
+    let plaintext = serde_json::to_vec(payload).unwrap_or_default();
+    let mut ciphertext =
+        crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext);
+    if let Tamper::Ciphertext = tamper {
+        if let Some(mut bytes) = crypto::base64_decode(&ciphertext) {
+            if let Some(first) = bytes.first_mut() {
+                *first ^= 0x01;
+            }
+            ciphertext = crypto::base64(&bytes);
+        }
+    }
+    let id = match tamper {
+        Tamper::Id(id) => id.clone(),
+        _ => format!("EV-{}", crypto::hex_upper(&crypto::random_bytes(10))),
+    };
+    let envelope = json!({
+        "id": id,
+        "create_time": crypto::rfc3339_cst(crypto::unix_now()),
+        "event_type": event_type,
+        "resource_type": resource_type,
+        "summary": summary(event_type),
+        "resource": {
+            "original_type": original_type,
+            "algorithm": "AEAD_AES_256_GCM",
+            "ciphertext": ciphertext,
+            "associated_data": original_type,
+            "nonce": nonce,
+        }
+    });
+    let mut body = serde_json::to_vec(&envelope).unwrap_or_default();
+    let flaw = match tamper {
+        Tamper::StaleTimestamp => Flaw::StaleTimestamp,
+        Tamper::UnknownSerial => Flaw::UnknownSerial,
+        Tamper::SignTest => Flaw::SignTest,
+        _ => Flaw::None,
+    };
+    let signed = sign_headers(signer, &body, flaw);
+    if let Tamper::Body = tamper {
+        tamper_body(&mut body);
+    }
+
+    let mut headers = HeaderMap::new();
+    let mut insert = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    insert("content-type", "application/json");
+    insert("request-id", &super::request_id());
+    let signature_type = match tamper {
+        Tamper::WrongSignatureType => "WECHATPAY2-SM2-WITH-SM3",
+        _ => SIGNATURE_TYPE,
+    };
+    insert("wechatpay-signature-type", signature_type);
+    for (name, value) in signed {
+        insert(name, &value);
+    }
+    (headers, body)
+}
+
+/// Changes one character of the notification id: still valid JSON, no longer the signed bytes.
+fn tamper_body(body: &mut [u8]) {
+    const ID: &[u8] = b"\"id\":\"";
+    let at = body
+        .windows(ID.len())
+        .position(|window| window == ID)
+        .map(|at| at + ID.len())
+        .filter(|at| {
+            body.get(*at)
+                .is_some_and(|byte| byte.is_ascii_alphanumeric())
+        })
+        // No usable id (an empty `Tamper::Id`): change the first digit anywhere instead.
+        .or_else(|| body.iter().position(u8::is_ascii_digit));
+    if let Some(byte) = at.and_then(|at| body.get_mut(at)) {
+        *byte = if *byte == b'X' { b'Y' } else { b'X' };
+    }
+}
+
+/// `resource.original_type` (also the AAD): `transaction` for `TRANSACTION.*`, `refund` for `REFUND.*`,
+/// else the event family in lower case.
+fn original_type(event_type: &str) -> String {
+    event_type
+        .split('.')
+        .next()
+        .unwrap_or(event_type)
+        .to_ascii_lowercase()
+}
+
+fn summary(event_type: &str) -> &'static str {
+    match event_type {
+        "TRANSACTION.SUCCESS" => "支付成功",
+        "REFUND.SUCCESS" => "退款成功",
+        "REFUND.ABNORMAL" => "退款异常",
+        "REFUND.CLOSED" => "退款关闭",
+        _ => "通知",
+    }
+}

@@ -1,0 +1,742 @@
+//! From a raw request to a reply: authentication, `Wechatpay-Serial`, sensitive fields, then the route.
+//! Nothing here panics on client input: every problem becomes a 4xx reply.
+
+use http::{HeaderMap, StatusCode};
+use serde_json::{json, Map, Value};
+
+use super::crypto::{self, material, Held};
+use super::keys::MERCHANT_ID;
+use super::multipart::{self, Part};
+use super::samples;
+use super::Shared;
+
+/// What the handler sends back, before signing.
+pub(crate) enum Reply {
+    /// A JSON body (success or `{"code","message"}` error), signed.
+    Json(StatusCode, Value),
+    /// 204 with an empty body, still signed.
+    NoContent,
+    /// A byte stream (bill download): not signed, like the real service.
+    File(Vec<u8>),
+}
+
+impl Reply {
+    pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Reply {
+        Reply::Json(status, json!({ "code": code, "message": message.into() }))
+    }
+
+    fn param_error(message: impl Into<String>) -> Reply {
+        Reply::error(StatusCode::BAD_REQUEST, "PARAM_ERROR", message)
+    }
+
+    /// A PARAM_ERROR naming the field, with the `detail` object the real service adds.
+    fn field_error(field: &str, location: &str, issue: &str) -> Reply {
+        Reply::Json(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "code": "PARAM_ERROR",
+                "message": format!("参数错误：{field} {issue}"),
+                "detail": { "field": format!("/{location}/{}", field.replace('.', "/")), "location": location, "issue": issue }
+            }),
+        )
+    }
+
+    fn not_found(message: impl Into<String>) -> Reply {
+        Reply::error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", message)
+    }
+}
+
+pub(crate) struct Processed {
+    pub reply: Reply,
+    pub authorization_ok: bool,
+    pub decrypted: Vec<(String, String)>,
+}
+
+pub(crate) fn process(
+    shared: &Shared,
+    method: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Processed {
+    let parts = multipart::boundary(headers).map(|boundary| multipart::parse(body, &boundary));
+    // For an upload the signed BODY is the `meta` part's text.
+    let signed_body = match &parts {
+        Some(Some(parts)) => parts
+            .iter()
+            .find(|part| part.name == "meta")
+            .map_or(&[][..], |part| &part.data[..]),
+        _ => body,
+    };
+    if let Err(reason) = authenticate(shared, method, path_and_query, headers, signed_body) {
+        return Processed {
+            reply: Reply::error(
+                StatusCode::UNAUTHORIZED,
+                "SIGN_ERROR",
+                format!("签名错误：{reason}"),
+            ),
+            authorization_ok: false,
+            decrypted: Vec::new(),
+        };
+    }
+    let mut request = Incoming {
+        shared,
+        path: path_and_query
+            .split_once('?')
+            .map_or(path_and_query, |(path, _)| path),
+        query: parse_query(
+            path_and_query
+                .split_once('?')
+                .map_or("", |(_, query)| query),
+        ),
+        body,
+        parts,
+        encryption_key: None,
+        decrypted: Vec::new(),
+    };
+    let reply = match headers
+        .get("Wechatpay-Serial")
+        .map(|value| value.to_str().ok())
+    {
+        None => route(&mut request, method),
+        Some(serial) => match serial.and_then(|serial| material().encryption_key(serial)) {
+            Some(key) => {
+                request.encryption_key = Some(key);
+                route(&mut request, method)
+            }
+            None => Err(Reply::param_error(format!(
+                "Wechatpay-Serial `{}` 不是有效的微信支付公钥ID或平台证书序列号",
+                serial.unwrap_or("(not text)")
+            ))),
+        },
+    };
+    Processed {
+        reply: reply.unwrap_or_else(|error| error),
+        authorization_ok: true,
+        decrypted: request.decrypted,
+    }
+}
+
+fn authenticate(
+    shared: &Shared,
+    method: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    signed_body: &[u8],
+) -> Result<(), String> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or("the Authorization header is missing")?
+        .to_str()
+        .map_err(|_| "the Authorization header is not text")?;
+    let credentials = super::auth::parse(value)?;
+    super::auth::check(&credentials, method, path_and_query, signed_body)?;
+    if !shared.lock().nonces.insert(credentials.nonce_str.clone()) {
+        return Err(format!(
+            "nonce_str `{}` was used before (replay)",
+            credentials.nonce_str
+        ));
+    }
+    Ok(())
+}
+
+struct Incoming<'a> {
+    shared: &'a Shared,
+    /// Raw (still percent-encoded) path.
+    path: &'a str,
+    query: Vec<(String, String)>,
+    body: &'a [u8],
+    /// `Some` for a multipart request: its parts, or `None` when they do not parse.
+    parts: Option<Option<Vec<Part>>>,
+    /// The key named by `Wechatpay-Serial`, when the request had one.
+    encryption_key: Option<&'static Held>,
+    decrypted: Vec<(String, String)>,
+}
+
+type Answer = Result<Reply, Reply>;
+
+fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
+    let path = request.path.to_owned();
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
+    let param = |raw: &str| {
+        let decoded = percent_decode(raw);
+        if decoded.is_empty() {
+            Err(Reply::not_found("路径参数为空"))
+        } else {
+            Ok(decoded)
+        }
+    };
+    match (method, segments.as_slice()) {
+        ("POST", ["v3", "pay", "transactions", kind @ ("jsapi" | "app" | "h5" | "native")]) => {
+            create_transaction(request, false, kind)
+        }
+        (
+            "POST",
+            ["v3", "pay", "partner", "transactions", kind @ ("jsapi" | "app" | "h5" | "native")],
+        ) => create_transaction(request, true, kind),
+        ("GET", ["v3", "pay", "transactions", "id", id]) => {
+            query_transaction(request, false, Some(param(id)?), None)
+        }
+        ("GET", ["v3", "pay", "transactions", "out-trade-no", no]) => {
+            query_transaction(request, false, None, Some(param(no)?))
+        }
+        ("GET", ["v3", "pay", "partner", "transactions", "id", id]) => {
+            query_transaction(request, true, Some(param(id)?), None)
+        }
+        ("GET", ["v3", "pay", "partner", "transactions", "out-trade-no", no]) => {
+            query_transaction(request, true, None, Some(param(no)?))
+        }
+        ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "close"]) => {
+            param(no)?;
+            close_transaction(request, false)
+        }
+        ("POST", ["v3", "pay", "partner", "transactions", "out-trade-no", no, "close"]) => {
+            param(no)?;
+            close_transaction(request, true)
+        }
+        ("POST", ["v3", "refund", "domestic", "refunds"]) => create_refund(request),
+        ("GET", ["v3", "refund", "domestic", "refunds", no]) => {
+            let no = param(no)?;
+            let out_trade_no = format!("{no}-order");
+            let transaction_id = samples::wechat_id("4200", &out_trade_no);
+            Ok(ok(samples::refund(
+                &no,
+                &out_trade_no,
+                &transaction_id,
+                100,
+                100,
+                true,
+            )))
+        }
+        ("GET", ["v3", "bill", kind @ ("tradebill" | "fundflowbill")]) => bill(request, kind),
+        ("GET", ["v3", "billdownload", "file"]) => bill_download(request),
+        ("GET", ["v3", "certificates"]) => certificates(request),
+        ("POST", ["v3", "merchant", "media", "upload"]) => media_upload(request),
+        ("POST", ["v3", "catering", "orders", "sync-status"]) => {
+            request.json()?;
+            Ok(Reply::NoContent)
+        }
+        ("POST", ["v3", "payscore", "serviceorder"]) => create_payscore(request),
+        ("GET", ["v3", "payscore", "serviceorder"]) => query_payscore(request),
+        (
+            "POST",
+            ["v3", "payscore", "serviceorder", no, action @ ("cancel" | "complete" | "sync")],
+        ) => {
+            let no = param(no)?;
+            update_payscore(request, &no, action)
+        }
+        ("POST", ["v3", "profitsharing", "orders"]) => create_profitsharing(request),
+        ("GET", ["v3", "profitsharing", "orders", no]) => {
+            let no = param(no)?;
+            let transaction_id = request.require_query("transaction_id")?;
+            Ok(ok(samples::profitsharing_order(
+                &transaction_id,
+                &no,
+                &[json!({})],
+                true,
+            )))
+        }
+        _ => Err(Reply::not_found(format!(
+            "{method} {} 无此接口",
+            request.path
+        ))),
+    }
+}
+
+fn ok(value: Value) -> Reply {
+    Reply::Json(StatusCode::OK, value)
+}
+
+impl Incoming<'_> {
+    fn json(&self) -> Result<Value, Reply> {
+        serde_json::from_slice(self.body)
+            .map_err(|error| Reply::param_error(format!("请求体不是有效的JSON：{error}")))
+    }
+
+    fn query(&self, name: &str) -> Option<String> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn require_query(&self, name: &str) -> Result<String, Reply> {
+        self.query(name)
+            .filter(|value| !value.is_empty())
+            .ok_or_else(|| Reply::field_error(name, "query", "必填参数缺失"))
+    }
+
+    /// Decrypts every field at `spec` (`receivers[].name`: `[]` walks an array) with the key named by
+    /// `Wechatpay-Serial`, and records the plaintexts.
+    fn decrypt_fields(&mut self, json: &Value, spec: &str) -> Result<(), Reply> {
+        let tokens: Vec<&str> = spec.split('.').collect();
+        let mut found = Vec::new();
+        collect(json, &tokens, String::new(), &mut found);
+        for (path, value) in found {
+            let ciphertext = value
+                .as_str()
+                .ok_or_else(|| Reply::field_error(&path, "body", "加密字段应为字符串"))?;
+            let key = self.encryption_key.ok_or_else(|| {
+                Reply::param_error(format!("{path} 是加密字段，请求须带 Wechatpay-Serial 头"))
+            })?;
+            let plaintext = crypto::oaep_decrypt(key, ciphertext).map_err(|reason| {
+                Reply::field_error(&path, "body", &format!("解密失败（{reason}）"))
+            })?;
+            self.decrypted.push((path, plaintext));
+        }
+        Ok(())
+    }
+}
+
+fn collect<'v>(
+    value: &'v Value,
+    tokens: &[&str],
+    path: String,
+    out: &mut Vec<(String, &'v Value)>,
+) {
+    let Some((token, rest)) = tokens.split_first() else {
+        if !value.is_null() {
+            out.push((path, value));
+        }
+        return;
+    };
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match token.strip_suffix("[]") {
+        Some(key) => {
+            if let Some(items) = value.get(key).and_then(Value::as_array) {
+                for (index, item) in items.iter().enumerate() {
+                    collect(item, rest, format!("{}[{index}]", join(key)), out);
+                }
+            }
+        }
+        None => {
+            if let Some(child) = value.get(*token) {
+                collect(child, rest, join(token), out);
+            }
+        }
+    }
+}
+
+/// The value at a dotted path, which must be present and not null.
+fn require<'v>(json: &'v Value, path: &str) -> Result<&'v Value, Reply> {
+    path.split('.')
+        .try_fold(json, |value, key| value.get(key))
+        .filter(|value| !value.is_null())
+        .ok_or_else(|| Reply::field_error(path, "body", "必填参数缺失"))
+}
+
+fn require_str<'v>(json: &'v Value, path: &str) -> Result<&'v str, Reply> {
+    require(json, path)?
+        .as_str()
+        .ok_or_else(|| Reply::field_error(path, "body", "应为字符串"))
+}
+
+fn require_int(json: &Value, path: &str) -> Result<i64, Reply> {
+    require(json, path)?
+        .as_i64()
+        .ok_or_else(|| Reply::field_error(path, "body", "应为整数"))
+}
+
+fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answer {
+    let body = request.json()?;
+    let ids: &[&str] = if partner {
+        &["sp_appid", "sp_mchid", "sub_mchid"]
+    } else {
+        &["appid", "mchid"]
+    };
+    for field in ids
+        .iter()
+        .chain(&["description", "out_trade_no", "notify_url"])
+    {
+        require_str(&body, field)?;
+    }
+    require_int(&body, "amount.total")?;
+    match (kind, partner) {
+        ("jsapi", false) => {
+            require_str(&body, "payer.openid")?;
+        }
+        ("jsapi", true) => {
+            require(&body, "payer")?;
+        }
+        ("h5", _) => {
+            require_str(&body, "scene_info.payer_client_ip")?;
+            require_str(&body, "scene_info.h5_info.type")?;
+        }
+        _ => {}
+    }
+    let prepay_id = format!(
+        "wx{}{}",
+        crypto::rfc3339_cst(crypto::unix_now())
+            .get(..19)
+            .unwrap_or_default()
+            .replace(['-', 'T', ':'], ""),
+        crypto::hex_lower(&crypto::random_bytes(10))
+    );
+    Ok(ok(match kind {
+        "h5" => json!({
+            "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay_id}&package=2150917749")
+        }),
+        "native" => {
+            json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={}", crypto::random_alphanumeric(7)) })
+        }
+        _ => json!({ "prepay_id": prepay_id }),
+    }))
+}
+
+fn query_transaction(
+    request: &Incoming<'_>,
+    partner: bool,
+    transaction_id: Option<String>,
+    out_trade_no: Option<String>,
+) -> Answer {
+    let (transaction_id, out_trade_no) = match (transaction_id, out_trade_no) {
+        (Some(id), _) => (id, "1217752501201407033233368018".to_owned()),
+        (None, Some(no)) => (samples::wechat_id("4200", &no), no),
+        (None, None) => return Err(Reply::not_found("订单不存在")),
+    };
+    if !partner {
+        let mchid = request.require_query("mchid")?;
+        return Ok(ok(samples::transaction(
+            &transaction_id,
+            &out_trade_no,
+            &mchid,
+        )));
+    }
+    let sp_mchid = request.require_query("sp_mchid")?;
+    let sub_mchid = request.require_query("sub_mchid")?;
+    let mut value = samples::transaction(&transaction_id, &out_trade_no, &sp_mchid);
+    if let Some(object) = value.as_object_mut() {
+        object.remove("appid");
+        object.remove("mchid");
+        object.insert("sp_appid".into(), json!(samples::APPID));
+        object.insert("sp_mchid".into(), json!(sp_mchid));
+        object.insert("sub_appid".into(), json!("wxd678efh567hg6999"));
+        object.insert("sub_mchid".into(), json!(sub_mchid));
+        object.insert(
+            "payer".into(),
+            json!({ "sp_openid": samples::OPENID, "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p" }),
+        );
+    }
+    Ok(ok(value))
+}
+
+fn close_transaction(request: &Incoming<'_>, partner: bool) -> Answer {
+    let body = request.json()?;
+    if partner {
+        require_str(&body, "sp_mchid")?;
+        require_str(&body, "sub_mchid")?;
+    } else {
+        require_str(&body, "mchid")?;
+    }
+    Ok(Reply::NoContent)
+}
+
+fn create_refund(request: &Incoming<'_>) -> Answer {
+    let body = request.json()?;
+    let out_refund_no = require_str(&body, "out_refund_no")?;
+    let refund = require_int(&body, "amount.refund")?;
+    let total = require_int(&body, "amount.total")?;
+    require_str(&body, "amount.currency")?;
+    let transaction_id = body.get("transaction_id").and_then(Value::as_str);
+    let out_trade_no = body.get("out_trade_no").and_then(Value::as_str);
+    let (transaction_id, out_trade_no) = match (transaction_id, out_trade_no) {
+        (Some(id), Some(no)) => (id.to_owned(), no.to_owned()),
+        (Some(id), None) => (id.to_owned(), "1217752501201407033233368018".to_owned()),
+        (None, Some(no)) => (samples::wechat_id("4200", no), no.to_owned()),
+        (None, None) => {
+            return Err(Reply::field_error(
+                "transaction_id",
+                "body",
+                "transaction_id 与 out_trade_no 须填其一",
+            ))
+        }
+    };
+    if refund > total || refund <= 0 {
+        return Err(Reply::error(
+            StatusCode::FORBIDDEN,
+            "NOT_ENOUGH",
+            "退款金额不合法",
+        ));
+    }
+    Ok(ok(samples::refund(
+        out_refund_no,
+        &out_trade_no,
+        &transaction_id,
+        refund,
+        total,
+        false,
+    )))
+}
+
+fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
+    let bill_date = request.require_query("bill_date")?;
+    let well_formed = bill_date.len() == 10
+        && bill_date
+            .bytes()
+            .enumerate()
+            .all(|(index, byte)| match index {
+                4 | 7 => byte == b'-',
+                _ => byte.is_ascii_digit(),
+            });
+    if !well_formed {
+        return Err(Reply::field_error(
+            "bill_date",
+            "query",
+            "日期格式应为 YYYY-MM-DD",
+        ));
+    }
+    let bytes = if kind == "tradebill" {
+        samples::trade_bill(&bill_date)
+    } else {
+        samples::fundflow_bill(&bill_date)
+    };
+    let hash_value = crypto::sha1_hex(&bytes);
+    let token = crypto::random_alphanumeric(40);
+    request.shared.lock().bills.insert(token.clone(), bytes);
+    Ok(ok(json!({
+        "hash_type": "SHA1",
+        "hash_value": hash_value,
+        "download_url": format!("{}v3/billdownload/file?token={token}", request.shared.base_url),
+    })))
+}
+
+fn bill_download(request: &Incoming<'_>) -> Answer {
+    let token = request.require_query("token")?;
+    let state = request.shared.lock();
+    let mut bytes = state
+        .bills
+        .get(&token)
+        .cloned()
+        .ok_or_else(|| Reply::param_error("token 无效或已过期"))?;
+    if state.corrupt_bill {
+        // Change the last digit: still text, no longer the hashed bytes.
+        if let Some(byte) = bytes.iter_mut().rev().find(|byte| byte.is_ascii_digit()) {
+            *byte = if *byte == b'9' { b'0' } else { *byte + 1 };
+        }
+    }
+    Ok(Reply::File(bytes))
+}
+
+fn certificates(request: &Incoming<'_>) -> Answer {
+    let (available, choices) = {
+        let state = request.shared.lock();
+        (state.certificates_available, state.certificates.clone())
+    };
+    if !available {
+        return Err(Reply::not_found(
+            "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥",
+        ));
+    }
+    let data: Vec<Value> = choices
+        .into_iter()
+        .filter_map(|choice| {
+            let held = material().certificate(choice);
+            let cert = held.cert.as_ref()?;
+            let nonce = crypto::random_alphanumeric(12);
+            Some(json!({
+                "serial_no": held.id,
+                "effective_time": crypto::rfc3339_cst(cert.not_before),
+                "expire_time": crypto::rfc3339_cst(cert.not_after),
+                "encrypt_certificate": {
+                    "algorithm": "AEAD_AES_256_GCM",
+                    "nonce": nonce,
+                    "associated_data": "certificate",
+                    "ciphertext": crypto::aes_gcm_encrypt(
+                        super::keys::APIV3_KEY.as_bytes(), &nonce, "certificate", cert.pem.as_bytes()),
+                }
+            }))
+        })
+        .collect();
+    Ok(ok(json!({ "data": data })))
+}
+
+fn media_upload(request: &Incoming<'_>) -> Answer {
+    let parts = match &request.parts {
+        Some(Some(parts)) => parts,
+        Some(None) => return Err(Reply::param_error("multipart/form-data 请求体格式错误")),
+        None => return Err(Reply::param_error("请求须为 multipart/form-data")),
+    };
+    let part = |name: &str| {
+        parts
+            .iter()
+            .find(|part| part.name == name)
+            .ok_or_else(|| Reply::field_error(name, "body", "缺少该部分"))
+    };
+    let meta: Value = serde_json::from_slice(&part("meta")?.data)
+        .map_err(|error| Reply::param_error(format!("meta 不是有效的JSON：{error}")))?;
+    require_str(&meta, "filename")?;
+    let sha256 = require_str(&meta, "sha256")?;
+    let file = part("file")?;
+    if file.filename.as_deref().unwrap_or_default().is_empty() {
+        return Err(Reply::field_error("file", "body", "文件部分须带 filename"));
+    }
+    if file.data.is_empty() {
+        return Err(Reply::field_error("file", "body", "文件为空"));
+    }
+    if !crypto::sha256_hex(&file.data).eq_ignore_ascii_case(sha256) {
+        return Err(Reply::field_error(
+            "meta.sha256",
+            "body",
+            "与文件内容的 SHA-256 不符",
+        ));
+    }
+    Ok(ok(json!({
+        "media_id": format!("H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhaQpLB_{}", crypto::random_alphanumeric(32))
+    })))
+}
+
+fn create_payscore(request: &Incoming<'_>) -> Answer {
+    let body = request.json()?;
+    let out_order_no = require_str(&body, "out_order_no")?;
+    let service_id = require_str(&body, "service_id")?;
+    let appid = require_str(&body, "appid")?;
+    let mut order = samples::payscore_order(out_order_no, service_id, appid, "CREATED");
+    echo(
+        &body,
+        &mut order,
+        &[
+            "service_introduction",
+            "post_payments",
+            "post_discounts",
+            "risk_fund",
+            "time_range",
+            "location",
+            "attach",
+            "notify_url",
+        ],
+    );
+    if let Some(object) = order.as_object_mut() {
+        object.remove("state_description");
+        object.insert(
+            "package".into(),
+            json!(format!("DJIOSQPYWDxsa{}", crypto::random_alphanumeric(24))),
+        );
+    }
+    Ok(ok(order))
+}
+
+fn query_payscore(request: &Incoming<'_>) -> Answer {
+    let service_id = request.require_query("service_id")?;
+    let appid = request.require_query("appid")?;
+    let out_order_no = match (request.query("out_order_no"), request.query("query_id")) {
+        (Some(no), _) if !no.is_empty() => no,
+        (_, Some(query_id)) if !query_id.is_empty() => format!("order-of-{query_id}"),
+        _ => {
+            return Err(Reply::field_error(
+                "out_order_no",
+                "query",
+                "out_order_no 与 query_id 须填其一",
+            ))
+        }
+    };
+    let mut order = samples::payscore_order(&out_order_no, &service_id, &appid, "DOING");
+    order["collection"] = samples::payscore_collection(&out_order_no);
+    Ok(ok(order))
+}
+
+fn update_payscore(request: &Incoming<'_>, out_order_no: &str, action: &str) -> Answer {
+    let body = request.json()?;
+    let appid = require_str(&body, "appid")?;
+    let service_id = require_str(&body, "service_id")?;
+    match action {
+        "cancel" => {
+            require_str(&body, "reason")?;
+            Ok(ok(json!({
+                "appid": appid,
+                "mchid": MERCHANT_ID,
+                "out_order_no": out_order_no,
+                "service_id": service_id,
+                "order_id": samples::wechat_id("1000", out_order_no),
+            })))
+        }
+        "complete" => {
+            require(&body, "post_payments")?;
+            require_int(&body, "total_amount")?;
+            let mut order = samples::payscore_order(out_order_no, service_id, appid, "DOING");
+            echo(
+                &body,
+                &mut order,
+                &[
+                    "post_payments",
+                    "post_discounts",
+                    "total_amount",
+                    "time_range",
+                    "location",
+                ],
+            );
+            Ok(ok(order))
+        }
+        _ => {
+            require_str(&body, "type")?;
+            let mut order = samples::payscore_order(out_order_no, service_id, appid, "DONE");
+            order["collection"] = samples::payscore_collection(out_order_no);
+            Ok(ok(order))
+        }
+    }
+}
+
+fn create_profitsharing(request: &mut Incoming<'_>) -> Answer {
+    let body = request.json()?;
+    request.decrypt_fields(&body, "receivers[].name")?;
+    require_str(&body, "appid")?;
+    let transaction_id = require_str(&body, "transaction_id")?;
+    let out_order_no = require_str(&body, "out_order_no")?;
+    let receivers = require(&body, "receivers")?
+        .as_array()
+        .ok_or_else(|| Reply::field_error("receivers", "body", "应为数组"))?;
+    require(&body, "unfreeze_unsplit")?;
+    let mut order = samples::profitsharing_order(transaction_id, out_order_no, receivers, false);
+    if let Some(sub_mchid) = body.get("sub_mchid") {
+        order["sub_mchid"] = sub_mchid.clone();
+    }
+    Ok(ok(order))
+}
+
+/// Copies the request's values of `fields` into the reply.
+fn echo(request: &Value, reply: &mut Value, fields: &[&str]) {
+    if let (Some(from), Some(to)) = (request.as_object(), reply.as_object_mut()) {
+        let copied: Map<String, Value> = fields
+            .iter()
+            .filter_map(|field| Some(((*field).to_owned(), from.get(*field)?.clone())))
+            .collect();
+        to.extend(copied);
+    }
+}
+
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+/// `%XX` sequences to bytes (malformed ones kept as they are), then UTF-8 (lossy).
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|byte| (*byte as char).to_digit(16));
+        match (bytes[index], hex(index + 1), hex(index + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                index += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
