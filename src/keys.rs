@@ -272,6 +272,23 @@ mod tests {
     }
 
     #[test]
+    fn pkcs8_and_pkcs1_read_the_same_key_and_oaep_round_trips() {
+        let pkcs8 = MerchantKey::from_pem(include_str!("../tests/fixtures/keys/merchant_key.pem")).unwrap();
+        let pkcs1 = MerchantKey::from_pem(include_str!("../tests/fixtures/keys/merchant_key_pkcs1.pem")).unwrap();
+        let public = PublicKey::from_pem(include_str!("../tests/fixtures/keys/merchant_public.pem")).unwrap();
+        // PKCS#1 v1.5 signatures are deterministic: one key, one signature.
+        assert_eq!(pkcs8.sign(b"message\n"), pkcs1.sign(b"message\n"));
+        assert!(public.verify(b"message\n", &pkcs8.sign(b"message\n")));
+        assert!(!public.verify(b"message!\n", &pkcs8.sign(b"message\n")));
+        let ciphertext = public.encrypt("张三").unwrap();
+        assert_ne!(public.encrypt("张三").unwrap(), ciphertext, "OAEP is randomized");
+        assert_eq!(pkcs1.decrypt(&ciphertext).unwrap(), "张三");
+        assert_eq!(pkcs8.decrypt("AAAA"), Err(CryptoError::Decrypt));
+        assert_eq!(format!("{pkcs8:?}"), "MerchantKey(<redacted>)");
+        assert!(matches!(MerchantKey::from_pem("not a key"), Err(KeyError::Pem { .. })));
+    }
+
+    #[test]
     fn nonces_are_fresh_alphanumerics() {
         let (a, b) = (nonce(), nonce());
         assert_eq!(a.len(), 32);

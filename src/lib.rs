@@ -1,9 +1,24 @@
 //! WeChat Pay APIv3 for Rust: every documented operation typed (generated from the documentation
 //! into [`wechatpay_generated`], re-exported here), sent signed, verified and encrypted.
 
+pub mod certificates;
+pub mod client;
+pub mod download;
+pub mod error;
 pub mod keys;
+pub mod notify;
+pub mod pay_sign;
+pub mod retry;
+pub mod sensitive;
+pub mod signing;
 pub mod wechatpay_keys;
 
+pub use client::{Client, ClientBuilder};
+pub use download::{BillFile, BillStream};
+pub use error::Error;
 pub use keys::{ApiV3Key, CryptoError, KeyError, MerchantKey, PublicKey};
+pub use notify::{Notification, Notifications, NotifyError};
+pub use pay_sign::{AppPayParams, JsapiPayParams};
+pub use retry::RetryPolicy;
 pub use wechatpay_keys::{PlatformCertificate, Verified, VerifyError, WechatpayKeys};
 pub use wechatpay_generated::*;

@@ -209,7 +209,7 @@ impl WechatpayKeys {
         if !key.verify(&message, signature) {
             return Err(VerifyError::BadSignature { serial: serial.to_owned() });
         }
-        if (now - timestamp).abs() > MAX_CLOCK_SKEW_SECS {
+        if now.abs_diff(timestamp) > MAX_CLOCK_SKEW_SECS as u64 {
             return Err(VerifyError::StaleTimestamp { timestamp, now });
         }
         Ok(Verified { serial: serial.to_owned(), timestamp })
@@ -228,4 +228,36 @@ impl fmt::Debug for WechatpayKeys {
 /// Seconds since the Unix epoch (0 for clocks set before it).
 pub fn unix(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::MerchantKey;
+
+    const PEM: &str = include_str!("../tests/fixtures/keys/wechatpay_pub_key_private.pem");
+
+    fn signed(key: &MerchantKey, timestamp: &str, body: &[u8]) -> HeaderMap {
+        let message = [timestamp.as_bytes(), b"\nnonce\n", body, b"\n"].concat();
+        let mut headers = HeaderMap::new();
+        headers.insert("Wechatpay-Timestamp", timestamp.parse().unwrap());
+        headers.insert("Wechatpay-Nonce", "nonce".parse().unwrap());
+        headers.insert("Wechatpay-Signature", key.sign(&message).parse().unwrap());
+        headers.insert("Wechatpay-Serial", "PUB_KEY_ID_1".parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_i64_are_stale_not_a_panic() {
+        let signer = MerchantKey::from_pem(PEM).unwrap();
+        let keys = WechatpayKeys::with_public_key("PUB_KEY_ID_1", signer.public_key());
+        let now = SystemTime::now();
+        for timestamp in [i64::MIN, i64::MAX] {
+            let headers = signed(&signer, &timestamp.to_string(), b"{}");
+            assert!(matches!(keys.verify(&headers, b"{}", now), Err(VerifyError::StaleTimestamp { .. })));
+        }
+        let fresh = signed(&signer, &unix(now).to_string(), b"{}");
+        assert!(keys.verify(&fresh, b"{}", now).is_ok());
+        assert_eq!(keys.verify(&fresh, b"{ }", now), Err(VerifyError::BadSignature { serial: "PUB_KEY_ID_1".into() }));
+    }
 }

@@ -1,0 +1,88 @@
+//! The notification endpoint for [axum](https://docs.rs/axum) (feature `axum`).
+//!
+//! ```no_run
+//! use axum::Router;
+//! use wechatpay::notify::{axum::handler, Event, Notification, Notifications};
+//!
+//! # fn app(notifications: Notifications) -> Router {
+//! Router::new().route(
+//!     "/wechatpay/notify",
+//!     handler(notifications, |notification: Notification| async move {
+//!         if let Event::TransactionSuccess(transaction) = &notification.event {
+//!             // mark `transaction.out_trade_no` paid (idempotently) …
+//!             let _ = transaction;
+//!         }
+//!         Ok::<_, std::io::Error>(())
+//!     }),
+//! )
+//! # }
+//! ```
+//!
+//! Answers, as WeChat Pay expects: `204 No Content` when the notification was processed or is a
+//! duplicate of one that was; otherwise a 4xx/5xx status ([`ProcessError::status`]) with
+//! `{"code":"FAIL","message":"…"}`, the message naming what was wrong with the notification, or
+//! `processing failed` when the handler failed (the handler's error is logged, not sent).
+//!
+//! For a handler of your own (with axum `State`, say), call [`Notifications::process`] and return
+//! its result: `Processed`, `NotifyError` and `ProcessError` implement [`IntoResponse`].
+
+use std::fmt;
+use std::future::Future;
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, MethodRouter};
+
+use super::{fail_body, Notification, Notifications, NotifyError, ProcessError, Processed};
+
+/// A `POST` route running `handler` once per notification (see [`Notifications::process`]).
+///
+/// `handler` receives the verified, decrypted notification; `Ok` records it as handled and
+/// answers 204, `Err` answers 500 and lets WeChat Pay deliver it again.
+pub fn handler<S, F, Fut, E>(notifications: Notifications, handler: F) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    F: FnOnce(Notification) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: fmt::Display + Send + 'static,
+{
+    post(move |headers: HeaderMap, body: Bytes| async move { notifications.process(&headers, &body, handler).await })
+}
+
+fn fail(status: StatusCode, message: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], fail_body(message)).into_response()
+}
+
+impl IntoResponse for Processed {
+    /// `204 No Content`.
+    fn into_response(self) -> Response {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
+impl IntoResponse for NotifyError {
+    /// `204` for a duplicate, else [`NotifyError::status`] with `{"code":"FAIL","message":…}`.
+    fn into_response(self) -> Response {
+        if self.is_duplicate() {
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        let status = self.status();
+        tracing::warn!(status = status.as_u16(), error = %self, "notification rejected");
+        fail(status, &self.to_string())
+    }
+}
+
+impl<E: fmt::Display> IntoResponse for ProcessError<E> {
+    /// [`ProcessError::status`] with `{"code":"FAIL","message":…}`; a handler error is logged, and
+    /// answered with `processing failed`.
+    fn into_response(self) -> Response {
+        match self {
+            ProcessError::Notify(error) => error.into_response(),
+            ProcessError::Handler { ref id, ref error } => {
+                tracing::error!(id, %error, "processing a notification failed");
+                fail(self.status(), &self.message())
+            }
+        }
+    }
+}
