@@ -1,0 +1,404 @@
+//! `cargo bench --bench peer`: this crate and the Node peer (npm `wechatpay-axios-plugin`, installed by
+//! `.ci/install-peers`) doing the same three jobs on the same payloads, side by side:
+//!
+//! - (a) request preparation: build a JSAPI prepay request with the generated builder, serialise it,
+//!   sign it into an `Authorization` header (the Node peer: `JSON.stringify`, then its `Formatter` and
+//!   `Rsa.sign`); with the bare RSA-2048 signature of each side as the reference;
+//! - (b) response handling: verify a signed query-transaction answer and deserialise it into the
+//!   generated type (the Node peer: its client's response verifier, then `JSON.parse`);
+//! - (c) notifications: verify, decrypt (AES-256-GCM) and parse a `TRANSACTION.SUCCESS` notification
+//!   into its typed event (the Node peer: `Rsa.verify`, `AesGcm.decrypt`, `JSON.parse`).
+//!
+//! Each side runs on one thread, one after the other: one warm-up batch, then the median of
+//! [`BATCHES`] batches, the same iteration counts on both sides. The Node side is
+//! `tests/interop/bench.js`. Without `--bench` (as `cargo test --benches` runs it) it only checks
+//! once that everything works, with tiny counts.
+
+#[path = "../tests/server/keys.rs"]
+#[allow(dead_code)] // Shared with the test server; the bench needs only some of the identifiers.
+mod keys;
+
+use std::hint::black_box;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Instant, SystemTime};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{json, Value};
+use wechatpay::keys::nonce;
+use wechatpay::notify::Event;
+use wechatpay::runtime::{Body, Operation};
+use wechatpay::v3::pay::transactions::id::by_transaction_id;
+use wechatpay::v3::pay::transactions::jsapi;
+use wechatpay::wechatpay_keys::unix;
+use wechatpay::{signing, ApiV3Key, MerchantKey, Notifications, PublicKey, WechatpayKeys};
+
+use keys::{APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PUBLIC_KEY_ID};
+
+/// Timed batches per job (the median is reported).
+const BATCHES: usize = 7;
+
+/// Iterations per batch: (a) is one RSA signature each (about a millisecond), (b) and (c) one
+/// verification each (tens of microseconds).
+struct Iterations {
+    request: usize,
+    response: usize,
+    notification: usize,
+}
+
+const FULL: Iterations = Iterations {
+    request: 300,
+    response: 3000,
+    notification: 3000,
+};
+const SMOKE: Iterations = Iterations {
+    request: 2,
+    response: 2,
+    notification: 2,
+};
+
+const TRANSACTION_ID: &str = "4200000985202103031441826014";
+const QUERY_PATH: &str = "/v3/pay/transactions/id/4200000985202103031441826014";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn key_path(name: &str) -> String {
+    root()
+        .join("tests/fixtures/keys")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// Median ops/s of [`BATCHES`] timed batches of `iterations` calls to `op`, after one warm-up batch.
+fn measure(iterations: usize, batches: usize, mut op: impl FnMut()) -> f64 {
+    for _ in 0..iterations {
+        op();
+    }
+    let mut rates: Vec<f64> = (0..batches)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..iterations {
+                op();
+            }
+            iterations as f64 / start.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[batches / 2]
+}
+
+/// The typical JSAPI prepay request, built as a merchant builds it.
+fn jsapi_request() -> jsapi::post::Request {
+    jsapi::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .mchid(MERCHANT_ID)
+        .description("Image形象店-深圳腾大-QQ公仔")
+        .out_trade_no("1217752501201407033233368018")
+        .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
+        .amount(jsapi::post::Amount::builder().total(100).currency("CNY"))
+        .payer(jsapi::post::Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+        .build()
+        .expect("a complete request")
+}
+
+/// Request preparation as the client does it: serialise, then sign into `Authorization`.
+fn authorization(key: &MerchantKey, request: &jsapi::post::Request) -> String {
+    let Ok(Body::Json(body)) = request.body() else {
+        panic!("a JSON body")
+    };
+    let method = jsapi::post::Request::METHOD.as_str();
+    signing::authorization(
+        MERCHANT_ID,
+        MERCHANT_SERIAL,
+        key,
+        method,
+        &request.path(),
+        unix(SystemTime::now()),
+        &nonce(),
+        &body,
+    )
+}
+
+/// WeChat Pay's side: headers signing `body` now with the WeChat Pay private key.
+fn signed_headers(body: &str) -> Value {
+    let wechatpay =
+        MerchantKey::from_pem(&keys::pem("wechatpay_pub_key_private.pem")).expect("test key");
+    let (timestamp, nonce) = (unix(SystemTime::now()).to_string(), nonce());
+    json!({
+        "Wechatpay-Timestamp": timestamp,
+        "Wechatpay-Nonce": nonce,
+        "Wechatpay-Signature": wechatpay.sign(format!("{timestamp}\n{nonce}\n{body}\n").as_bytes()),
+        "Wechatpay-Serial": PUBLIC_KEY_ID,
+        "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+    })
+}
+
+fn header_map(headers: &Value) -> HeaderMap {
+    let headers = headers.as_object().expect("headers");
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = value.as_str().expect("text header");
+            (
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A `TRANSACTION.SUCCESS` notification body, its resource sealed with the APIv3 key.
+fn notification_body(payload: &str) -> String {
+    let resource_nonce = &nonce()[..12];
+    let ciphertext = ApiV3Key::new(APIV3_KEY)
+        .unwrap()
+        .encrypt(resource_nonce, "transaction", payload.as_bytes())
+        .unwrap();
+    json!({
+        "id": "EV-2018022511223320873", "create_time": "2015-05-20T13:29:35+08:00",
+        "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": {
+            "original_type": "transaction", "algorithm": "AEAD_AES_256_GCM", "ciphertext": ciphertext,
+            "associated_data": "transaction", "nonce": resource_nonce,
+        },
+    })
+    .to_string()
+}
+
+/// ops/s of each job in this crate.
+struct Results {
+    request: f64,
+    rsa_sign: f64,
+    response: f64,
+    notification: f64,
+}
+
+fn bench_rust(
+    iterations: &Iterations,
+    batches: usize,
+    transaction: &str,
+    notification: &str,
+) -> Results {
+    let key = MerchantKey::from_pem(&keys::pem("merchant_key.pem")).expect("test key");
+    let public = PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).expect("test key");
+    let wechatpay_keys = WechatpayKeys::with_public_key(PUBLIC_KEY_ID, public);
+
+    // (a)
+    assert!(authorization(&key, &jsapi_request()).starts_with("WECHATPAY2-SHA256-RSA2048 "));
+    let request = measure(iterations.request, batches, || {
+        black_box(authorization(&key, &black_box(jsapi_request())));
+    });
+    let message = reference_message();
+    let rsa_sign = measure(iterations.request, batches, || {
+        black_box(key.sign(black_box(message.as_bytes())));
+    });
+
+    // (b)
+    let headers = header_map(&signed_headers(transaction));
+    let handle = || {
+        wechatpay_keys
+            .verify(&headers, transaction.as_bytes(), SystemTime::now())
+            .expect("verifies");
+        serde_json::from_slice::<by_transaction_id::get::Response>(transaction.as_bytes())
+            .expect("deserialises")
+    };
+    assert_eq!(handle().transaction_id.as_deref(), Some(TRANSACTION_ID));
+    let response = measure(iterations.response, batches, || {
+        black_box(handle());
+    });
+
+    // (c)
+    let notifications =
+        Notifications::new(wechatpay_keys.clone(), ApiV3Key::new(APIV3_KEY).unwrap());
+    let headers = header_map(&signed_headers(notification));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let open = || {
+        runtime
+            .block_on(notifications.open(&headers, notification.as_bytes()))
+            .expect("opens")
+    };
+    assert!(
+        matches!(open().event, Event::TransactionSuccess(payment) if payment.transaction_id == TRANSACTION_ID)
+    );
+    let notification = measure(iterations.notification, batches, || {
+        black_box(open());
+    });
+
+    Results {
+        request,
+        rsa_sign,
+        response,
+        notification,
+    }
+}
+
+/// The message (a) signs, for the bare signature reference: a JSAPI prepay request's.
+fn reference_message() -> String {
+    let request = jsapi_request();
+    let Ok(Body::Json(body)) = request.body() else {
+        panic!("a JSON body")
+    };
+    let body = String::from_utf8(body).expect("UTF-8");
+    format!(
+        "POST\n{}\n{}\n{}\n{body}\n",
+        request.path(),
+        unix(SystemTime::now()),
+        nonce()
+    )
+}
+
+/// Runs `tests/interop/bench.js`; `Err` says why the Node side did not run.
+fn bench_node(
+    iterations: &Iterations,
+    batches: usize,
+    transaction: &str,
+    notification: &str,
+) -> Result<(String, Results), String> {
+    let modules = root().join(".ci/peers/node/node_modules");
+    if !modules.join("wechatpay-axios-plugin/package.json").exists() {
+        return Err("wechatpay-axios-plugin is not installed: run .ci/install-peers".into());
+    }
+    let request = jsapi_request();
+    let Ok(Body::Json(body)) = request.body() else {
+        panic!("a JSON body")
+    };
+    let payload: Value = serde_json::from_slice(&body).expect("JSON");
+    let input = json!({
+        "iterations": {
+            "request": iterations.request, "response": iterations.response, "notification": iterations.notification,
+        },
+        "batches": batches,
+        "keys": {
+            "merchant_key": key_path("merchant_key.pem"), "merchant_public": key_path("merchant_public.pem"),
+            "wechatpay_public_key": key_path("wechatpay_pub_key.pem"),
+        },
+        "apiv3_key": APIV3_KEY,
+        "request": {
+            "mchid": MERCHANT_ID, "serial": MERCHANT_SERIAL, "path": request.path(), "payload": payload,
+            "message": reference_message(),
+        },
+        // Signed now: each side gets fresh timestamps, well inside the 300 s window.
+        "response": {
+            "path": QUERY_PATH, "transaction_id": TRANSACTION_ID, "body": transaction, "headers": signed_headers(transaction),
+        },
+        "notification": { "body": notification, "headers": signed_headers(notification) },
+    });
+    let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
+    let mut child = Command::new(&node)
+        .arg(root().join("tests/interop/bench.js"))
+        .env("NODE_PATH", &modules)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|error| format!("cannot start {node:?}: {error}"))?;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("write to bench.js");
+    let output = child.wait_with_output().expect("wait for bench.js");
+    assert!(
+        output.status.success(),
+        "bench.js failed: {}",
+        output.status
+    );
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("bench.js answers JSON");
+    let rate = |job: &str| {
+        answer["results"][job]
+            .as_f64()
+            .unwrap_or_else(|| panic!("bench.js: no {job}"))
+    };
+    let results = Results {
+        request: rate("request"),
+        rsa_sign: rate("rsa_sign"),
+        response: rate("response"),
+        notification: rate("notification"),
+    };
+    let peer = format!(
+        "{} on {}",
+        answer["peer"].as_str().unwrap_or("?"),
+        answer["runtime"].as_str().unwrap_or("?")
+    );
+    Ok((peer, results))
+}
+
+fn cpu_model() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo.lines().find_map(|line| {
+        line.strip_prefix("model name")?
+            .split_once(':')
+            .map(|(_, model)| model.trim())
+    });
+    model.unwrap_or("unknown").to_owned()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other run (e.g. `cargo test --benches`) is a smoke test.
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let (iterations, batches) = if full { (FULL, BATCHES) } else { (SMOKE, 1) };
+    let transaction =
+        std::fs::read_to_string(root().join("tests/interop/transaction.json")).expect("fixture");
+    let notification = notification_body(&transaction);
+
+    let nproc = std::thread::available_parallelism().map_or(0, usize::from);
+    println!("peer benchmark: wechatpay (Rust, this crate) vs the Node peer");
+    println!("machine: {nproc} CPUs (nproc), {}", cpu_model());
+    println!(
+        "method: each side on one thread, one after the other; 1 warm-up batch, then the median of {batches} batches; \
+         batches of {} / {} / {} iterations for (a) / (b) / (c), the same on both sides",
+        iterations.request, iterations.response, iterations.notification,
+    );
+    let rust = bench_rust(&iterations, batches, &transaction, &notification);
+    let node = bench_node(&iterations, batches, &transaction, &notification);
+    match &node {
+        Ok((peer, _)) => println!("peer: {peer}"),
+        Err(why) => println!("peer: not run ({why}); Rust only"),
+    }
+    println!();
+    println!(
+        "{:<58} {:>12} {:>12} {:>10}",
+        "job (ops/s, higher is better)", "Rust", "Node", "Rust/Node"
+    );
+    let rows = [
+        (
+            "(a) request preparation: build + serialise + sign",
+            rust.request,
+            node.as_ref().ok().map(|(_, n)| n.request),
+        ),
+        (
+            "    reference: bare RSA-2048 signature",
+            rust.rsa_sign,
+            node.as_ref().ok().map(|(_, n)| n.rsa_sign),
+        ),
+        (
+            "(b) response: verify + deserialise (query transaction)",
+            rust.response,
+            node.as_ref().ok().map(|(_, n)| n.response),
+        ),
+        (
+            "(c) notification: verify + decrypt + typed parse",
+            rust.notification,
+            node.as_ref().ok().map(|(_, n)| n.notification),
+        ),
+    ];
+    for (job, ours, theirs) in rows {
+        match theirs {
+            Some(theirs) => println!(
+                "{job:<58} {ours:>12.0} {theirs:>12.0} {:>9.2}x",
+                ours / theirs
+            ),
+            None => println!("{job:<58} {ours:>12.0} {:>12} {:>10}", "-", "-"),
+        }
+    }
+    if !full {
+        println!("\n(smoke run with tiny counts: use `cargo bench --bench peer` for numbers)");
+    }
+}

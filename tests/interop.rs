@@ -1,0 +1,930 @@
+//! Interop with real peers: what this crate signs, encrypts and seals is accepted by the Node SDK
+//! (npm `wechatpay-axios-plugin`) and the Python SDK (PyPI `wechatpayv3`), and what they make is
+//! accepted by this crate.
+//!
+//! The peers run as small driver scripts (`tests/interop/peer.js`, `tests/interop/peer.py`) that take
+//! one JSON request on stdin and answer JSON on stdout, calling only the peers' own functions. The
+//! peers are installed by `.ci/install-peers` into `.ci/peers/`. A test whose peer (or its runtime) is
+//! missing prints why and passes; a peer that is installed and disagrees fails the test.
+
+#[path = "server/keys.rs"]
+#[allow(dead_code)] // Shared with the test server; this file needs only some of the identifiers.
+mod keys;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{json, Value};
+use wechatpay::keys::nonce;
+use wechatpay::notify::Event;
+use wechatpay::v3::pay::transactions::id::by_transaction_id;
+use wechatpay::v3::pay::transactions::jsapi;
+use wechatpay::{
+    ApiV3Key, Client, Error, MerchantKey, Notifications, NotifyError, PlatformCertificate,
+    PublicKey,
+};
+use wechatpay::{VerifyError, WechatpayKeys};
+
+use keys::{APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID};
+
+// ---------------------------------------------------------------------------------------------
+// The peers
+// ---------------------------------------------------------------------------------------------
+
+/// An installed peer and how to run its driver.
+struct Peer {
+    name: &'static str,
+    program: String,
+    script: PathBuf,
+    /// `NODE_PATH` or `PYTHONPATH`, pointing into `.ci/peers/`.
+    module_path: (&'static str, PathBuf),
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The path of a test key, as the drivers take keys.
+fn key_path(name: &str) -> String {
+    root()
+        .join("tests/fixtures/keys")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+impl Peer {
+    /// The Node peer, or `None` (after saying why) when it is not installed.
+    fn node() -> Option<&'static Peer> {
+        static NODE: OnceLock<Result<Peer, String>> = OnceLock::new();
+        let modules = root().join(".ci/peers/node/node_modules");
+        Self::found(NODE.get_or_init(|| {
+            Peer::find(
+                Peer {
+                    name: "node (wechatpay-axios-plugin)",
+                    program: std::env::var("NODE").unwrap_or_else(|_| "node".into()),
+                    script: root().join("tests/interop/peer.js"),
+                    module_path: ("NODE_PATH", modules.clone()),
+                },
+                &modules.join("wechatpay-axios-plugin/package.json"),
+            )
+        }))
+    }
+
+    /// The Python peer, or `None` (after saying why) when it is not installed.
+    fn python() -> Option<&'static Peer> {
+        static PYTHON: OnceLock<Result<Peer, String>> = OnceLock::new();
+        let target = root().join(".ci/peers/python");
+        Self::found(PYTHON.get_or_init(|| {
+            Peer::find(
+                Peer {
+                    name: "python (wechatpayv3)",
+                    program: std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()),
+                    script: root().join("tests/interop/peer.py"),
+                    module_path: ("PYTHONPATH", target.clone()),
+                },
+                &target.join("wechatpayv3/core.py"),
+            )
+        }))
+    }
+
+    /// Checks the peer is installed and runs: its version, or why it is skipped.
+    fn find(peer: Peer, installed: &Path) -> Result<Peer, String> {
+        if !installed.exists() {
+            return Err(format!(
+                "{} is not installed ({} missing): run .ci/install-peers",
+                peer.name,
+                installed.display()
+            ));
+        }
+        match peer.run(&json!({ "op": "version" })) {
+            Ok(version) => {
+                say(&format!(
+                    "interop: {} {} on {}",
+                    text(&version["peer"]),
+                    text(&version["version"]),
+                    text(&version["runtime"])
+                ));
+                Ok(peer)
+            }
+            Err(Run::Missing(why)) => Err(format!("{} cannot run: {why}", peer.name)),
+            Err(Run::Failed(why)) => {
+                panic!("{} is installed but its driver fails: {why}", peer.name)
+            }
+        }
+    }
+
+    fn found(peer: &'static Result<Peer, String>) -> Option<&'static Peer> {
+        match peer {
+            Ok(peer) => Some(peer),
+            Err(why) => {
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("this test")
+                    .to_owned();
+                say(&format!("SKIPPED {test}: {why}"));
+                None
+            }
+        }
+    }
+
+    /// Runs one request through the driver; any failure of an installed peer fails the test.
+    fn call(&self, request: Value) -> Value {
+        match self.run(&request) {
+            Ok(answer) => answer,
+            Err(Run::Missing(why) | Run::Failed(why)) => {
+                panic!("{} failed on {}: {why}", self.name, request["op"])
+            }
+        }
+    }
+
+    fn run(&self, request: &Value) -> Result<Value, Run> {
+        let mut child = Command::new(&self.program)
+            .arg(&self.script)
+            .env(self.module_path.0, &self.module_path.1)
+            .current_dir(root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|error| Run::Missing(format!("cannot start {:?}: {error}", self.program)))?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin
+            .write_all(request.to_string().as_bytes())
+            .expect("write to the driver");
+        drop(stdin);
+        let output = child.wait_with_output().expect("wait for the driver");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match output.status.code() {
+            Some(0) => serde_json::from_slice(&output.stdout).map_err(|error| {
+                Run::Failed(format!(
+                    "answer is not JSON ({error}): {}",
+                    String::from_utf8_lossy(&output.stdout)
+                ))
+            }),
+            Some(77) => Err(Run::Missing(stderr.trim().to_owned())),
+            _ => Err(Run::Failed(format!("{} {stderr}", output.status))),
+        }
+    }
+}
+
+enum Run {
+    /// The peer or its runtime is not there: skip.
+    Missing(String),
+    /// The peer is there and failed: fail.
+    Failed(String),
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("?")
+}
+
+/// Writes past the test harness's output capture, so skips show in CI logs.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared material
+// ---------------------------------------------------------------------------------------------
+
+fn merchant_key() -> MerchantKey {
+    MerchantKey::from_pem(&keys::pem("merchant_key.pem")).unwrap()
+}
+
+/// What a merchant in the middle of a switchover trusts: the public key and the platform certificate.
+fn wechatpay_keys() -> WechatpayKeys {
+    let keys = WechatpayKeys::with_public_key(
+        PUBLIC_KEY_ID,
+        PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).unwrap(),
+    );
+    keys.add_certificates([
+        PlatformCertificate::from_pem(&keys::pem("platform_cert.pem")).unwrap(),
+    ]);
+    keys
+}
+
+/// The WeChat Pay signers a peer can play: (private key file, `Wechatpay-Serial`).
+const SIGNERS: [(&str, &str); 2] = [
+    ("wechatpay_pub_key_private.pem", PUBLIC_KEY_ID),
+    ("platform_key.pem", PLATFORM_SERIAL),
+];
+
+/// A paid JSAPI transaction: the query response body and the `TRANSACTION.SUCCESS` payload.
+fn transaction() -> String {
+    std::fs::read_to_string(root().join("tests/interop/transaction.json")).unwrap()
+}
+
+/// A typical JSAPI prepay request, built with the generated builder.
+fn jsapi_request() -> jsapi::post::RequestBuilder {
+    jsapi::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .mchid(MERCHANT_ID)
+        .description("Image形象店-深圳腾大-QQ公仔")
+        .out_trade_no("1217752501201407033233368018")
+        .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
+        .amount(jsapi::post::Amount::builder().total(100).currency("CNY"))
+}
+
+/// Its body, as the generated type serialises it.
+fn jsapi_body() -> String {
+    let request =
+        jsapi_request().payer(jsapi::post::Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"));
+    serde_json::to_string(&request.build().unwrap()).unwrap()
+}
+
+fn unix_now() -> i64 {
+    wechatpay::wechatpay_keys::unix(SystemTime::now())
+}
+
+fn header_map(headers: &Value) -> HeaderMap {
+    headers
+        .as_object()
+        .expect("headers object")
+        .iter()
+        .map(|(name, value)| {
+            (
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value.as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The same JSON text with the paid amount changed, as a man in the middle would.
+fn tampered(body: &str) -> String {
+    let changed = body.replacen("\"total\": 100", "\"total\": 1", 1);
+    assert_ne!(changed, body, "the tamper must change the body");
+    changed
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Our request signatures verify in the peer
+// ---------------------------------------------------------------------------------------------
+
+fn request_signatures_verify_in(peer: &Peer) {
+    let merchant = merchant_key();
+    let requests = [
+        (
+            "POST",
+            "/v3/pay/transactions/jsapi".to_owned(),
+            jsapi_body(),
+        ),
+        (
+            "GET",
+            format!("/v3/pay/transactions/id/4200000985202103031441826014?mchid={MERCHANT_ID}"),
+            String::new(),
+        ),
+    ];
+    for (method, uri, body) in requests {
+        let (timestamp, nonce) = (unix_now().to_string(), nonce());
+        let message = format!("{method}\n{uri}\n{timestamp}\n{nonce}\n{body}\n");
+        let signature = merchant.sign(message.as_bytes());
+        let verify = |body: &str| {
+            peer.call(json!({
+                "op": "verify_request", "method": method, "uri": uri, "timestamp": timestamp, "nonce": nonce,
+                "body": body, "signature": signature, "public_key": key_path("merchant_public.pem"),
+            }))["valid"]
+                .clone()
+        };
+        assert_eq!(
+            verify(&body),
+            json!(true),
+            "{} rejects our signature of {method} {uri}",
+            peer.name
+        );
+        assert_eq!(
+            verify(&format!("{body} ")),
+            json!(false),
+            "{} accepts a signature over another body",
+            peer.name
+        );
+
+        // RSASSA-PKCS1-v1_5 is deterministic: the peer signing the same message must get the same bytes.
+        let theirs = peer.call(json!({ "op": "sign", "message": message, "private_key": key_path("merchant_key.pem") }));
+        assert_eq!(
+            theirs["signature"],
+            json!(signature),
+            "{} signs {method} {uri} differently",
+            peer.name
+        );
+    }
+}
+
+#[test]
+fn request_signatures_verify_in_node() {
+    if let Some(peer) = Peer::node() {
+        request_signatures_verify_in(peer);
+    }
+}
+
+#[test]
+fn request_signatures_verify_in_python() {
+    if let Some(peer) = Peer::python() {
+        request_signatures_verify_in(peer);
+    }
+}
+
+/// The front end's payment signatures (JSAPI `paySign`, APP `sign`) are the peer's, byte for byte.
+fn pay_signatures_match(peer: &Peer) {
+    let key = merchant_key();
+    let prepay_id = "wx201410272009395522657a690389285100";
+    let (timestamp, nonce_str) = (unix_now(), nonce());
+    let jsapi = wechatpay::pay_sign::jsapi_pay_params(
+        &key,
+        "wxd678efh567hg6787",
+        prepay_id,
+        timestamp,
+        &nonce_str,
+    );
+    let app = wechatpay::pay_sign::app_pay_params(
+        &key,
+        "wxd678efh567hg6787",
+        MERCHANT_ID,
+        prepay_id,
+        timestamp,
+        &nonce_str,
+    );
+    let cases = [
+        (
+            "JSAPI paySign",
+            [
+                &jsapi.app_id,
+                &jsapi.time_stamp,
+                &jsapi.nonce_str,
+                &jsapi.package,
+            ],
+            &jsapi.pay_sign,
+        ),
+        (
+            "APP sign",
+            [&app.appid, &app.timestamp, &app.noncestr, &app.prepayid],
+            &app.sign,
+        ),
+    ];
+    for (what, lines, ours) in cases {
+        let theirs = peer.call(json!({
+            "op": "pay_sign", "lines": lines, "private_key": key_path("merchant_key.pem"), "config": python_config(),
+        }));
+        assert_eq!(
+            &theirs["signature"], ours,
+            "{what} differs from {}'s",
+            peer.name
+        );
+    }
+}
+
+#[test]
+fn pay_signatures_match_node() {
+    if let Some(peer) = Peer::node() {
+        pay_signatures_match(peer);
+    }
+}
+
+#[test]
+fn pay_signatures_match_python() {
+    if let Some(peer) = Peer::python() {
+        pay_signatures_match(peer);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1 and 2 through the client: a round trip against WeChat Pay played by the peer
+// ---------------------------------------------------------------------------------------------
+
+/// A request as it reached the stand-in server.
+struct Captured {
+    method: String,
+    uri: String,
+    headers: HeaderMap,
+    body: String,
+}
+
+/// WeChat Pay on 127.0.0.1, answering each path with a body and the headers the peer signed it with.
+#[derive(Default)]
+struct StandIn {
+    answers: Vec<(&'static str, String, Value)>,
+    captured: Mutex<Vec<Captured>>,
+}
+
+impl StandIn {
+    /// Answers `path` (without query) with `body` under `headers`.
+    fn answer(mut self, path: &'static str, body: String, headers: Value) -> Self {
+        self.answers.push((path, body, headers));
+        self
+    }
+
+    /// Serves on an ephemeral port; the base URL to give the client.
+    async fn start(self) -> (String, Arc<StandIn>) {
+        let stand_in = Arc::new(self);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let app = axum::Router::new()
+            .fallback(Self::handle)
+            .with_state(stand_in.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, stand_in)
+    }
+
+    async fn handle(State(stand_in): State<Arc<StandIn>>, request: Request) -> Response {
+        let (parts, body) = request.into_parts();
+        let body = String::from_utf8(
+            axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap();
+        let answer = stand_in
+            .answers
+            .iter()
+            .find(|(path, ..)| *path == parts.uri.path());
+        stand_in.captured.lock().unwrap().push(Captured {
+            method: parts.method.to_string(),
+            uri: parts.uri.to_string(),
+            headers: parts.headers,
+            body,
+        });
+        match answer {
+            Some((_, body, headers)) => {
+                let mut headers = header_map(headers);
+                headers.insert("content-type", HeaderValue::from_static("application/json"));
+                headers.insert(
+                    "request-id",
+                    HeaderValue::from_static("08F78BB5AF0610D302839C8A1A2C6E5B"),
+                );
+                (headers, body.clone()).into_response()
+            }
+            None => (
+                http::StatusCode::NOT_FOUND,
+                "{\"code\":\"NOT_FOUND\",\"message\":\"no such route\"}",
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// Our client sends a JSAPI prepay (with sensitive fields) and a query to WeChat Pay played by the
+/// peer: the peer verifies the `Authorization` headers the client produced and decrypts the fields it
+/// encrypted; the client accepts the answers the peer signed, and rejects one altered after signing.
+async fn client_round_trip_with(peer: &Peer, (private_key, serial): (&str, &str)) {
+    const TRANSACTION_ID: &str = "4200000985202103031441826014";
+    const TAMPERED_ID: &str = "4200000985202103031441829999";
+    let prepay = r#"{"prepay_id":"wx201410272009395522657a690389285100"}"#.to_owned();
+    let sign = |body: &str| {
+        peer.call(json!({
+            "op": "sign_response", "body": body, "private_key": key_path(private_key), "serial": serial,
+            "config": python_config(),
+        }))["headers"]
+            .clone()
+    };
+    let (base_url, stand_in) = StandIn::default()
+        .answer("/v3/pay/transactions/jsapi", prepay.clone(), sign(&prepay))
+        .answer(
+            "/v3/pay/transactions/id/4200000985202103031441826014",
+            transaction(),
+            sign(&transaction()),
+        )
+        .answer(
+            "/v3/pay/transactions/id/4200000985202103031441829999",
+            tampered(&transaction()),
+            sign(&transaction()),
+        )
+        .start()
+        .await;
+    let client = Client::builder(MERCHANT_ID, MERCHANT_SERIAL, merchant_key())
+        .wechatpay_public_key(
+            PUBLIC_KEY_ID,
+            PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).unwrap(),
+        )
+        .platform_certificates([
+            PlatformCertificate::from_pem(&keys::pem("platform_cert.pem")).unwrap(),
+        ])
+        .base_url(base_url)
+        .build()
+        .unwrap();
+
+    let identity = jsapi::post::Identity::builder()
+        .r#type("IDCARD")
+        .name(SENSITIVE[0])
+        .number(SENSITIVE[1]);
+    let payer = jsapi::post::Payer::builder()
+        .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+        .identity(identity);
+    let prepaid = client
+        .send(jsapi_request().payer(payer).build().unwrap())
+        .await;
+    let prepaid = prepaid.unwrap_or_else(|error| {
+        panic!("our client rejects an answer {} signed: {error}", peer.name)
+    });
+    assert_eq!(prepaid.prepay_id, "wx201410272009395522657a690389285100");
+
+    let query = |id: &str| {
+        by_transaction_id::get::Request::builder()
+            .transaction_id(id)
+            .mchid(MERCHANT_ID)
+            .build()
+            .unwrap()
+    };
+    let paid = client.send(query(TRANSACTION_ID)).await;
+    let paid = serde_json::to_value(
+        paid.unwrap_or_else(|error| panic!("our client rejects {}'s answer: {error}", peer.name)),
+    );
+    assert_eq!(paid.unwrap()["amount"]["total"], 100);
+    let tampered = client.send(query(TAMPERED_ID)).await;
+    assert!(
+        matches!(
+            tampered,
+            Err(Error::Verify {
+                source: VerifyError::BadSignature { .. },
+                ..
+            })
+        ),
+        "an answer altered after {} signed it: {tampered:?}",
+        peer.name,
+    );
+
+    let captured = stand_in.captured.lock().unwrap();
+    assert!(
+        captured.len() >= 3,
+        "the stand-in saw {} requests",
+        captured.len()
+    );
+    for request in captured.iter() {
+        let authorization = request.headers["authorization"].to_str().unwrap();
+        let verified = peer.call(json!({
+            "op": "verify_authorization", "authorization": authorization, "method": request.method, "uri": request.uri,
+            "body": request.body, "public_key": key_path("merchant_public.pem"),
+        }));
+        assert_eq!(
+            verified["valid"],
+            json!(true),
+            "{} rejects our client's {} {}: {authorization}",
+            peer.name,
+            request.method,
+            request.uri
+        );
+        assert_eq!(verified["params"]["mchid"], MERCHANT_ID);
+        assert_eq!(verified["params"]["serial_no"], MERCHANT_SERIAL);
+    }
+
+    // The sensitive fields travel encrypted for the key `Wechatpay-Serial` names, which the peer decrypts.
+    let post = captured
+        .iter()
+        .find(|request| request.method == "POST")
+        .expect("the prepay request");
+    assert_eq!(post.headers["wechatpay-serial"], PUBLIC_KEY_ID);
+    let sent: Value = serde_json::from_str(&post.body).unwrap();
+    for (field, plaintext) in [("name", SENSITIVE[0]), ("number", SENSITIVE[1])] {
+        let ciphertext = &sent["payer"]["identity"][field];
+        assert_ne!(
+            ciphertext, plaintext,
+            "payer.identity.{field} sent in clear"
+        );
+        let decrypted = peer.call(json!({
+            "op": "rsa_decrypt", "ciphertext": ciphertext, "private_key": key_path("wechatpay_pub_key_private.pem"),
+        }));
+        assert_eq!(
+            decrypted["plaintext"], plaintext,
+            "payer.identity.{field} as {} decrypts it",
+            peer.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn our_client_round_trips_with_node() {
+    if let Some(peer) = Peer::node() {
+        for signer in SIGNERS {
+            client_round_trip_with(peer, signer).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn our_client_round_trips_with_python() {
+    if let Some(peer) = Peer::python() {
+        client_round_trip_with(peer, SIGNERS[0]).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The peer's signed responses verify in ours
+// ---------------------------------------------------------------------------------------------
+
+fn peer_signed_responses_verify_in_ours(peer: &Peer, signers: &[(&str, &str)]) {
+    let keys = wechatpay_keys();
+    let body = transaction();
+    for &(private_key, serial) in signers {
+        let signed = peer.call(json!({
+            "op": "sign_response", "body": body, "private_key": key_path(private_key), "serial": serial,
+            "config": python_config(),
+        }));
+        let headers = header_map(&signed["headers"]);
+        let verified = keys
+            .verify(&headers, body.as_bytes(), SystemTime::now())
+            .unwrap_or_else(|error| {
+                panic!(
+                    "a response {} signed as {serial} is rejected: {error}",
+                    peer.name
+                )
+            });
+        assert_eq!(verified.serial, serial);
+
+        // Deserialised into the generated type, the fields the merchant reads come through.
+        let response: by_transaction_id::get::Response = serde_json::from_str(&body).unwrap();
+        let response = serde_json::to_value(response).unwrap();
+        assert_eq!(response["transaction_id"], "4200000985202103031441826014");
+        assert_eq!(response["trade_state"], "SUCCESS");
+        assert_eq!(response["amount"]["total"], 100);
+
+        assert_eq!(
+            keys.verify(&headers, tampered(&body).as_bytes(), SystemTime::now()),
+            Err(VerifyError::BadSignature {
+                serial: serial.to_owned()
+            }),
+            "a tampered body signed by {} is accepted",
+            peer.name,
+        );
+    }
+}
+
+#[test]
+fn node_signed_responses_verify_in_ours() {
+    if let Some(peer) = Peer::node() {
+        peer_signed_responses_verify_in_ours(peer, &SIGNERS);
+    }
+}
+
+#[test]
+fn python_signed_responses_verify_in_ours() {
+    // The Python peer checks its own signature with its client (`Core`), which it can configure
+    // offline with a WeChat Pay public key only (a certificate it would download).
+    if let Some(peer) = Peer::python() {
+        peer_signed_responses_verify_in_ours(peer, &SIGNERS[..1]);
+    }
+}
+
+/// The Python peer's `Core` configuration: the merchant, the APIv3 key and the WeChat Pay public key.
+fn python_config() -> Value {
+    json!({
+        "mchid": MERCHANT_ID, "serial": MERCHANT_SERIAL, "private_key": key_path("merchant_key.pem"),
+        "apiv3_key": APIV3_KEY, "public_key": key_path("wechatpay_pub_key.pem"), "public_key_id": PUBLIC_KEY_ID,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Notifications made by the peer are accepted and typed
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn node_notifications_are_accepted_and_typed() {
+    let Some(node) = Peer::node() else { return };
+    let notifications = Notifications::new(wechatpay_keys(), ApiV3Key::new(APIV3_KEY).unwrap());
+    for (private_key, serial) in SIGNERS {
+        let made = node.call(json!({
+            "op": "notification", "event_type": "TRANSACTION.SUCCESS", "payload": transaction(),
+            "associated_data": "transaction", "apiv3_key": APIV3_KEY, "private_key": key_path(private_key), "serial": serial,
+        }));
+        let headers = header_map(&made["headers"]);
+        let body = made["body"].as_str().unwrap();
+
+        let notification = notifications
+            .open(&headers, body.as_bytes())
+            .await
+            .unwrap_or_else(|error| {
+                panic!("a notification from node signed as {serial} is rejected: {error}")
+            });
+        assert_eq!(notification.event_type, "TRANSACTION.SUCCESS");
+        assert_eq!(notification.verified.serial, serial);
+        let Event::TransactionSuccess(payment) = notification.event else {
+            panic!("not typed as TRANSACTION.SUCCESS: {:?}", notification.event)
+        };
+        assert_eq!(payment.transaction_id, "4200000985202103031441826014");
+        assert_eq!(payment.out_trade_no, "1217752501201407033233368018");
+        assert_eq!(
+            (payment.amount.total, payment.amount.payer_total),
+            (100, 90)
+        );
+        assert_eq!(
+            payment.payer.openid.as_deref(),
+            Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+        );
+
+        let forged = body.replace("TRANSACTION.SUCCESS", "REFUND.SUCCESS");
+        assert!(
+            matches!(
+                notifications.open(&headers, forged.as_bytes()).await,
+                Err(NotifyError::Verify(VerifyError::BadSignature { .. }))
+            ),
+            "a notification altered after node signed it is accepted"
+        );
+    }
+}
+
+/// The Python peer cannot encrypt with AES-GCM (it only receives notifications), so the direction that
+/// can be tested is the other one: a notification sealed and signed by this crate, as WeChat Pay would,
+/// is accepted and decrypted by the peer's `Core.callback`.
+#[test]
+fn python_accepts_notifications_sealed_by_us() {
+    let Some(python) = Peer::python() else { return };
+    let payload = transaction();
+    let resource_nonce = &nonce()[..12];
+    let ciphertext = ApiV3Key::new(APIV3_KEY)
+        .unwrap()
+        .encrypt(resource_nonce, "transaction", payload.as_bytes())
+        .unwrap();
+    let body = json!({
+        "id": "EV-2018022511223320873", "create_time": "2015-05-20T13:29:35+08:00",
+        "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": {
+            "original_type": "transaction", "algorithm": "AEAD_AES_256_GCM", "ciphertext": ciphertext,
+            "associated_data": "transaction", "nonce": resource_nonce,
+        },
+    })
+    .to_string();
+    // WeChat Pay's side of the signature: its private key signs `TIMESTAMP\nNONCE\nBODY\n`.
+    let wechatpay = MerchantKey::from_pem(&keys::pem("wechatpay_pub_key_private.pem")).unwrap();
+    let (timestamp, header_nonce) = (unix_now().to_string(), nonce());
+    let headers = |body: &str| {
+        json!({
+            "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": header_nonce, "Wechatpay-Serial": PUBLIC_KEY_ID,
+            "Wechatpay-Signature": wechatpay.sign(format!("{timestamp}\n{header_nonce}\n{body}\n").as_bytes()),
+            "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+        })
+    };
+
+    let accepted = python.call(json!({ "op": "callback", "headers": headers(&body), "body": body, "config": python_config() }));
+    assert_eq!(
+        accepted["accepted"],
+        json!(true),
+        "python rejects our notification: {accepted}"
+    );
+    let expected: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(accepted["notification"]["resource"], expected);
+
+    let forged = body.replace("TRANSACTION.SUCCESS", "REFUND.SUCCESS");
+    let rejected = python.call(json!({ "op": "callback", "headers": headers(&body), "body": forged, "config": python_config() }));
+    assert_eq!(
+        rejected["accepted"],
+        json!(false),
+        "python accepts a notification altered after signing"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. RSA-OAEP (SHA-1) both ways
+// ---------------------------------------------------------------------------------------------
+
+/// Sensitive values as they travel: a name and an id card number.
+const SENSITIVE: [&str; 2] = ["张三", "330821199809085211"];
+
+/// The WeChat Pay encryption keys we hold, with the private key the peer decrypts with.
+fn wechatpay_encryption_keys() -> [(&'static str, PublicKey, &'static str); 2] {
+    [
+        (
+            PUBLIC_KEY_ID,
+            PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).unwrap(),
+            "wechatpay_pub_key_private.pem",
+        ),
+        (
+            PLATFORM_SERIAL,
+            PlatformCertificate::from_pem(&keys::pem("platform_cert.pem"))
+                .unwrap()
+                .key,
+            "platform_key.pem",
+        ),
+    ]
+}
+
+fn oaep_from_us_decrypts_in(peer: &Peer) {
+    for (id, public, private_key) in wechatpay_encryption_keys() {
+        for plaintext in SENSITIVE {
+            let ciphertext = public.encrypt(plaintext).unwrap();
+            let decrypted = peer.call(json!({ "op": "rsa_decrypt", "ciphertext": ciphertext, "private_key": key_path(private_key) }));
+            assert_eq!(
+                decrypted["plaintext"],
+                json!(plaintext),
+                "{} decrypts our OAEP for {id} wrongly",
+                peer.name
+            );
+        }
+    }
+}
+
+fn oaep_from_peer_decrypts_in_ours(peer: &Peer) {
+    let merchant = merchant_key();
+    for plaintext in SENSITIVE {
+        let encrypted = peer.call(json!({ "op": "rsa_encrypt", "plaintext": plaintext, "public_key": key_path("merchant_public.pem") }));
+        let ciphertext = encrypted["ciphertext"].as_str().unwrap();
+        assert_eq!(
+            merchant.decrypt(ciphertext).as_deref(),
+            Ok(plaintext),
+            "{}'s OAEP ciphertext",
+            peer.name
+        );
+    }
+}
+
+#[test]
+fn oaep_from_us_decrypts_in_node() {
+    if let Some(peer) = Peer::node() {
+        oaep_from_us_decrypts_in(peer);
+    }
+}
+
+#[test]
+fn oaep_from_node_decrypts_in_ours() {
+    if let Some(peer) = Peer::node() {
+        oaep_from_peer_decrypts_in_ours(peer);
+    }
+}
+
+#[test]
+fn oaep_from_us_decrypts_in_python() {
+    let Some(peer) = Peer::python() else { return };
+    oaep_from_us_decrypts_in(peer);
+    // A response field WeChat Pay encrypted for the merchant, decrypted by the peer's client (`Core.decrypt`).
+    let ciphertext = merchant_key().public_key().encrypt(SENSITIVE[0]).unwrap();
+    let decrypted = peer.call(
+        json!({ "op": "merchant_decrypt", "ciphertext": ciphertext, "config": python_config() }),
+    );
+    assert_eq!(decrypted["plaintext"], json!(SENSITIVE[0]));
+}
+
+#[test]
+fn oaep_from_python_decrypts_in_ours() {
+    if let Some(peer) = Peer::python() {
+        oaep_from_peer_decrypts_in_ours(peer);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. AEAD_AES_256_GCM both ways
+// ---------------------------------------------------------------------------------------------
+
+/// (nonce, associated data, plaintext): a notification resource, a certificate (AAD may be empty).
+fn aes_cases() -> [(&'static str, &'static str, String); 2] {
+    [
+        ("fdasflkja484", "transaction", transaction()),
+        ("d215b0511e9c", "", keys::pem("platform_cert.pem")),
+    ]
+}
+
+fn aes_gcm_from_us_decrypts_in(peer: &Peer) {
+    let key = ApiV3Key::new(APIV3_KEY).unwrap();
+    for (nonce, associated_data, plaintext) in aes_cases() {
+        let ciphertext = key
+            .encrypt(nonce, associated_data, plaintext.as_bytes())
+            .unwrap();
+        let decrypted = peer.call(json!({
+            "op": "aes_decrypt", "ciphertext": ciphertext, "key": APIV3_KEY, "nonce": nonce, "associated_data": associated_data,
+        }));
+        assert_eq!(
+            decrypted["plaintext"],
+            json!(plaintext),
+            "{} decrypts our AES-GCM wrongly",
+            peer.name
+        );
+    }
+}
+
+#[test]
+fn aes_gcm_from_us_decrypts_in_node() {
+    if let Some(peer) = Peer::node() {
+        aes_gcm_from_us_decrypts_in(peer);
+    }
+}
+
+#[test]
+fn aes_gcm_from_us_decrypts_in_python() {
+    if let Some(peer) = Peer::python() {
+        aes_gcm_from_us_decrypts_in(peer);
+    }
+}
+
+#[test]
+fn aes_gcm_from_node_decrypts_in_ours() {
+    let Some(peer) = Peer::node() else { return };
+    let key = ApiV3Key::new(APIV3_KEY).unwrap();
+    for (nonce, associated_data, plaintext) in aes_cases() {
+        let encrypted = peer.call(json!({
+            "op": "aes_encrypt", "plaintext": plaintext, "key": APIV3_KEY, "nonce": nonce, "associated_data": associated_data,
+        }));
+        let ciphertext = encrypted["ciphertext"].as_str().unwrap();
+        assert_eq!(
+            key.decrypt(nonce, associated_data, ciphertext).unwrap(),
+            plaintext.as_bytes()
+        );
+        assert!(
+            key.decrypt(nonce, "certificate", ciphertext).is_err(),
+            "another AAD must not decrypt"
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! Platform certificates: downloaded with the APIv3 key when needed, refreshed when an answer
+//! names a new serial, never needed with a WeChat Pay public key.
+
+mod server;
+mod transport_support;
+
+use wechatpay::{Client, Error, VerifyError};
+
+use server::keys;
+use server::{CertChoice, ServerConfig, Signer, TestServer};
+use transport_support::*;
+
+const CERTIFICATES: &str = "/v3/certificates";
+
+fn query(
+    out_trade_no: &str,
+) -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request {
+    wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request::builder()
+        .out_trade_no(out_trade_no)
+        .mchid(keys::MERCHANT_ID)
+        .build()
+        .unwrap()
+}
+
+fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
+    use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
+    Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125346")
+        .receivers(vec![Receivers::builder()
+            .r#type("MERCHANT_ID")
+            .account("86693852")
+            .name("海南分账接收方")
+            .amount(888)
+            .description("分给商户A")])
+        .unfreeze_unsplit(true)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn certificates_are_downloaded_before_the_first_request_and_shared() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = certificate_client(&server);
+    assert!(client.wechatpay_keys().certificate_serials().is_empty(), "building never contacts the server");
+
+    client.send(query("CERT-1")).await.expect("verified with the downloaded certificate");
+    client.send(query("CERT-2")).await.expect("cached");
+
+    let paths: Vec<String> = server.requests().into_iter().map(|request| request.path_and_query).collect();
+    assert_eq!(paths[0], CERTIFICATES);
+    assert_eq!(paths.iter().filter(|path| *path == CERTIFICATES).count(), 1, "{paths:?}");
+    assert_eq!(client.clone().wechatpay_keys().certificate_serials(), [keys::PLATFORM_SERIAL]);
+    assert!(requests_to(&server, CERTIFICATES)[0].authorization_ok);
+}
+
+#[tokio::test]
+async fn an_unknown_serial_triggers_a_refresh_that_picks_up_the_new_certificate() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = certificate_client(&server);
+    client.send(query("ROTATE-1")).await.unwrap();
+
+    // WeChat Pay rotates: a new certificate is listed and starts signing.
+    server.set_certificates(vec![CertChoice::Platform, CertChoice::Platform2]);
+    server.set_signer(Signer::Platform2);
+    client.send(query("ROTATE-2")).await.expect("verified after the refresh");
+    client.send(query("ROTATE-3")).await.expect("no further refresh needed");
+
+    assert_eq!(requests_to(&server, CERTIFICATES).len(), 2);
+    let mut serials = client.wechatpay_keys().certificate_serials();
+    serials.sort();
+    let mut expected = vec![keys::PLATFORM_SERIAL.to_owned(), keys::PLATFORM2_SERIAL.to_owned()];
+    expected.sort();
+    assert_eq!(serials, expected);
+}
+
+#[tokio::test]
+async fn a_public_key_client_never_calls_the_certificates_endpoint() {
+    let server = TestServer::start(ServerConfig {
+        signer: Signer::PublicKey,
+        certificates: Vec::new(),
+        certificates_available: false,
+    })
+    .await;
+    let client = public_key_client(&server);
+
+    client.send(query("PUBKEY-1")).await.unwrap();
+    client.send(profit_sharing()).await.expect("encrypted with the public key");
+    assert!(
+        matches!(client.refresh_certificates().await, Err(Error::Config(_))),
+        "no APIv3 key, no download"
+    );
+
+    assert!(requests_to(&server, CERTIFICATES).is_empty());
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn expired_certificates_are_ignored() {
+    let server = TestServer::start(ServerConfig {
+        certificates: vec![CertChoice::Expired, CertChoice::Platform],
+        ..ServerConfig::default()
+    })
+    .await;
+    let client = certificate_client(&server);
+
+    let serials = client.refresh_certificates().await.expect("download");
+
+    assert_eq!(serials, [keys::PLATFORM_SERIAL]);
+    assert_eq!(client.wechatpay_keys().certificate_serials(), [keys::PLATFORM_SERIAL]);
+    let configured = builder(&server)
+        .platform_certificates([platform_certificate("platform_expired_cert.pem")])
+        .build()
+        .unwrap();
+    assert!(
+        configured.wechatpay_keys().certificate_serials().is_empty(),
+        "an expired certificate is not trusted"
+    );
+}
+
+#[tokio::test]
+async fn during_a_switchover_answers_signed_by_either_kind_verify() {
+    let server =
+        TestServer::start(ServerConfig { certificates_available: false, ..ServerConfig::default() }).await;
+    let client = builder(&server)
+        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .platform_certificates([platform_certificate("platform_cert.pem")])
+        .apiv3_key(apiv3_key())
+        .build()
+        .unwrap();
+
+    client.send(query("SWITCH-1")).await.expect("signed by the platform certificate");
+    server.set_signer(Signer::PublicKey);
+    client.send(query("SWITCH-2")).await.expect("signed by the public key");
+    client.send(profit_sharing()).await.unwrap();
+
+    assert!(requests_to(&server, CERTIFICATES).is_empty(), "nothing unknown, nothing downloaded");
+    let sharing = requests_to(&server, "/v3/profitsharing/orders");
+    assert_eq!(
+        header(&sharing[0], "wechatpay-serial"),
+        Some(keys::PUBLIC_KEY_ID),
+        "the public key is preferred"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_download_fails_neither_construction_nor_unrelated_work() {
+    let server =
+        TestServer::start(ServerConfig { certificates_available: false, ..ServerConfig::default() }).await;
+    let client: Client = certificate_client(&server);
+
+    let error = client.refresh_certificates().await.expect_err("404");
+    assert_eq!(error.code(), Some("RESOURCE_NOT_EXISTS"));
+
+    // Answers cannot be verified without a key: the request fails verification, not construction.
+    let error = client.send(query("NO-CERT")).await.expect_err("unverifiable");
+    assert!(
+        matches!(&error, Error::Verify { source: VerifyError::UnknownSerial(serial), .. } if serial == keys::PLATFORM_SERIAL),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_any_wechatpay_key_sensitive_fields_are_a_clear_error() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = builder(&server).build().unwrap();
+
+    let error = client.send(profit_sharing()).await.expect_err("nothing to encrypt with");
+
+    assert!(matches!(error, Error::NoEncryptionKey { serial: None }), "{error:?}");
+    assert!(server.requests().is_empty(), "nothing was sent in plain text");
+}
+
+#[tokio::test]
+async fn sensitive_fields_use_a_downloaded_certificate() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = certificate_client(&server);
+
+    client.send(profit_sharing()).await.expect("encrypted with the platform certificate");
+
+    let sharing = requests_to(&server, "/v3/profitsharing/orders");
+    assert_eq!(header(&sharing[0], "wechatpay-serial"), Some(keys::PLATFORM_SERIAL));
+    assert_eq!(sharing[0].decrypted, [("receivers[0].name".to_owned(), "海南分账接收方".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_request_naming_its_key_is_encrypted_with_that_key() {
+    let server = TestServer::start(ServerConfig {
+        certificates: vec![CertChoice::Platform, CertChoice::Platform2],
+        ..ServerConfig::default()
+    })
+    .await;
+    let client = certificate_client(&server);
+    let mut request = profit_sharing();
+    request.wechatpay_serial = Some(keys::PLATFORM2_SERIAL.to_owned());
+
+    client.send(request).await.expect("encrypted with the named certificate");
+
+    let sharing = requests_to(&server, "/v3/profitsharing/orders");
+    assert_eq!(header(&sharing[0], "wechatpay-serial"), Some(keys::PLATFORM2_SERIAL));
+    assert_eq!(sharing[0].decrypted.len(), 1);
+}
+
+#[tokio::test]
+async fn certificates_are_refreshed_once_the_interval_has_passed() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = builder(&server)
+        .apiv3_key(apiv3_key())
+        .certificate_refresh_interval(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+
+    client.send(query("PERIODIC-1")).await.unwrap();
+    client.send(query("PERIODIC-2")).await.unwrap();
+    assert_eq!(requests_to(&server, CERTIFICATES).len(), 1, "fresh: not downloaded again");
+
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    client.send(query("PERIODIC-3")).await.unwrap();
+    assert_eq!(requests_to(&server, CERTIFICATES).len(), 2, "stale: downloaded before the request");
+}
+
+#[tokio::test]
+async fn notifications_share_the_clients_keys_and_refresh_through_it() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = certificate_client(&server);
+    let notifications = client.notifications().expect("the APIv3 key is configured");
+    client.send(query("NOTIFY-1")).await.unwrap();
+
+    let (headers, body) = server.notification(
+        "TRANSACTION.SUCCESS",
+        "encrypt-resource",
+        &server::sample_transaction("NOTIFY-1"),
+        server::Tamper::None,
+    );
+    notifications.open(&headers, &body).await.expect("verified with the downloaded certificate");
+
+    // Rotation seen first by a notification: the client downloads the new certificate for it.
+    server.set_certificates(vec![CertChoice::Platform, CertChoice::Platform2]);
+    server.set_signer(Signer::Platform2);
+    let (headers, body) = server.notification(
+        "TRANSACTION.SUCCESS",
+        "encrypt-resource",
+        &server::sample_transaction("NOTIFY-2"),
+        server::Tamper::None,
+    );
+    notifications.open(&headers, &body).await.expect("verified after the client's refresh");
+    assert_eq!(requests_to(&server, CERTIFICATES).len(), 2);
+    assert!(public_key_client(&server).notifications().is_err(), "no APIv3 key, no notifications");
+}
