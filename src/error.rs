@@ -15,7 +15,7 @@ use crate::wechatpay_keys::VerifyError;
 #[non_exhaustive]
 pub enum Error {
     /// WeChat Pay (or something in between) answered with a non-2xx status.
-    #[error("HTTP {status}{}: {code} {message}{}", request_id_suffix(.request_id), body_note(.body))]
+    #[error("{}", api_summary(*.status, .code, .message, .request_id, .body))]
     Api {
         /// The HTTP status.
         status: StatusCode,
@@ -119,12 +119,23 @@ fn request_id_suffix(request_id: &Option<String>) -> String {
     request_id.as_ref().map(|id| format!(" (Request-ID {id})")).unwrap_or_default()
 }
 
-fn body_note(body: &Option<Box<str>>) -> &'static str {
-    if body.is_some() {
-        " [not a verified WeChat Pay error document]"
-    } else {
-        ""
+fn api_summary(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: &Option<String>,
+    body: &Option<Box<str>>,
+) -> String {
+    let mut summary = format!("HTTP {status}{}", request_id_suffix(request_id));
+    let details: Vec<&str> = [code, message].into_iter().filter(|part| !part.is_empty()).collect();
+    if !details.is_empty() {
+        summary.push_str(": ");
+        summary.push_str(&details.join(" "));
     }
+    if body.is_some() {
+        summary.push_str(" [not a verified WeChat Pay error document]");
+    }
+    summary
 }
 
 fn serial_suffix(serial: &Option<String>) -> String {
@@ -201,5 +212,14 @@ mod tests {
         assert_eq!(error.code(), Some("RESOURCE_NOT_EXISTS"));
         assert_eq!(error.request_id(), Some("08F1"));
         assert_eq!(error.to_string(), "HTTP 404 Not Found (Request-ID 08F1): RESOURCE_NOT_EXISTS 订单不存在");
+        let proxy = Error::Api {
+            status: StatusCode::BAD_GATEWAY,
+            code: String::new(),
+            message: String::new(),
+            detail: None,
+            request_id: None,
+            body: Some("<html>".into()),
+        };
+        assert_eq!(proxy.to_string(), "HTTP 502 Bad Gateway [not a verified WeChat Pay error document]");
     }
 }

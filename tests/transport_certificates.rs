@@ -207,7 +207,7 @@ async fn certificates_are_refreshed_once_the_interval_has_passed() {
     let server = TestServer::start(ServerConfig::default()).await;
     let client = builder(&server)
         .apiv3_key(apiv3_key())
-        .certificate_refresh_interval(std::time::Duration::from_millis(300))
+        .certificate_refresh_interval(std::time::Duration::from_secs(1))
         .build()
         .unwrap();
 
@@ -215,7 +215,7 @@ async fn certificates_are_refreshed_once_the_interval_has_passed() {
     client.send(query("PERIODIC-2")).await.unwrap();
     assert_eq!(requests_to(&server, CERTIFICATES).len(), 1, "fresh: not downloaded again");
 
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     client.send(query("PERIODIC-3")).await.unwrap();
     assert_eq!(requests_to(&server, CERTIFICATES).len(), 2, "stale: downloaded before the request");
 }

@@ -186,9 +186,7 @@ fn flush_table(table: Option<PendingTable>, _page: &mut Page, errors: &mut Vec<P
 fn closing_marker(source: &str) -> Option<TableKind> {
     let inner = source.strip_prefix('{')?.strip_suffix('}')?;
     let attrs = parse_attrs(inner);
-    if attr(&attrs, ".im-table").is_none() {
-        return None;
-    }
+    attr(&attrs, ".im-table")?;
     if attr(&attrs, "#request").is_some() {
         Some(TableKind::Request)
     } else if attr(&attrs, "#response").is_some() {
