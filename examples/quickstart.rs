@@ -82,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Errors keep WeChat Pay's code, message and Request-ID.
-    let missing = query::Request::builder().out_trade_no("").mchid(keys::MERCHANT_ID).build()?;
+    let missing = query::Request::builder().out_trade_no("UNKNOWN-20240301-0002").mchid(keys::MERCHANT_ID).build()?;
     if let Err(error) = client.send(missing).await {
         println!(
             "5. a missing order: {error} (code {:?}, request id {:?})",

@@ -330,6 +330,21 @@ async fn not_found_maps_to_an_api_error_with_code_message_and_request_id() {
 }
 
 #[tokio::test]
+async fn an_order_wechat_pay_never_saw_is_order_not_exist() {
+    use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request;
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let out_trade_no = format!("{}1217752501", server::UNKNOWN_ORDER_PREFIX);
+    let request = Request::builder().out_trade_no(out_trade_no).mchid(keys::MERCHANT_ID).build().unwrap();
+
+    let error = client.send(request).await.expect_err("404");
+
+    assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
+    assert_eq!(error.code(), Some("ORDER_NOT_EXIST"));
+    assert!(error.to_string().contains("订单不存在"), "{error}");
+}
+
+#[tokio::test]
 async fn parameter_errors_keep_their_detail() {
     use wechatpay::v3::bill::tradebill::get::Request;
     let server = public_key_server().await;

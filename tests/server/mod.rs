@@ -35,6 +35,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 pub use samples::{sample_refund, sample_transaction};
 
 use conn::{Conn, KillableListener};
+pub use routes::UNKNOWN_ORDER_PREFIX;
 use routes::Reply;
 
 /// Which key signs responses and notifications; `Wechatpay-Serial` is its id or serial.

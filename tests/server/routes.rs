@@ -389,6 +389,9 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
     }))
 }
 
+/// Orders whose `out_trade_no` starts with this do not exist (404 `ORDER_NOT_EXIST`).
+pub const UNKNOWN_ORDER_PREFIX: &str = "UNKNOWN-";
+
 fn query_transaction(
     request: &Incoming<'_>,
     partner: bool,
@@ -400,6 +403,11 @@ fn query_transaction(
         (None, Some(no)) => (samples::wechat_id("4200", &no), no),
         (None, None) => return Err(Reply::not_found("订单不存在")),
     };
+    // Every order exists here, except those whose number says otherwise: the way to ask for WeChat
+    // Pay's answer to an order it never saw.
+    if out_trade_no.starts_with(UNKNOWN_ORDER_PREFIX) {
+        return Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"));
+    }
     if !partner {
         let mchid = request.require_query("mchid")?;
         return Ok(ok(samples::transaction(
