@@ -1,9 +1,13 @@
 //! `cargo bench --bench peer`: this crate and the Node peer (npm `wechatpay-axios-plugin`, installed by
 //! `.ci/install-peers`) doing the same three jobs on the same payloads, side by side:
 //!
-//! - (a) request preparation: build a JSAPI prepay request with the generated builder, serialise it,
-//!   sign it into an `Authorization` header (the Node peer: `JSON.stringify`, then its `Formatter` and
-//!   `Rsa.sign`); with the bare RSA-2048 signature of each side as the reference;
+//! - (a) request preparation, as [`Client::prepare`] does it before sending: build a JSAPI prepay
+//!   request with the generated builder (validating it), serialise and sign it (the Node peer:
+//!   `JSON.stringify`, then its `Formatter` and `Rsa.sign`); the reference is the bare RSA-2048
+//!   signature of each side;
+//! - (a') the same with sensitive fields: a profit-sharing order whose two receivers' names are
+//!   encrypted (RSA-OAEP) before signing (the Node peer: `Rsa.encrypt` per name first); the
+//!   reference is the bare crypto of each side, one signature and two encryptions;
 //! - (b) response handling: verify a signed query-transaction answer and deserialise it into the
 //!   generated type (the Node peer: its client's response verifier, then `JSON.parse`);
 //! - (c) notifications: verify, decrypt (AES-256-GCM) and parse a `TRANSACTION.SUCCESS` notification
@@ -28,11 +32,12 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
 use wechatpay::keys::nonce;
 use wechatpay::notify::Event;
-use wechatpay::runtime::{Body, Operation};
+use wechatpay::runtime::{Body, Operation as _};
 use wechatpay::v3::pay::transactions::id::by_transaction_id;
 use wechatpay::v3::pay::transactions::jsapi;
+use wechatpay::v3::profitsharing::orders;
 use wechatpay::wechatpay_keys::unix;
-use wechatpay::{signing, ApiV3Key, MerchantKey, Notifications, PublicKey, WechatpayKeys};
+use wechatpay::{ApiV3Key, Client, MerchantKey, Notifications, PublicKey, WechatpayKeys};
 
 use keys::{APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PUBLIC_KEY_ID};
 
@@ -105,22 +110,36 @@ fn jsapi_request() -> jsapi::post::Request {
         .expect("a complete request")
 }
 
-/// Request preparation as the client does it: serialise, then sign into `Authorization`.
-fn authorization(key: &MerchantKey, request: &jsapi::post::Request) -> String {
-    let Ok(Body::Json(body)) = request.body() else {
-        panic!("a JSON body")
+/// A profit-sharing order with two receivers whose names are sensitive, built as a merchant
+/// builds it.
+fn sharing_request() -> orders::post::Request {
+    let receiver = |account: &str, name: &str, amount: i64| {
+        orders::post::Receivers::builder()
+            .r#type("PERSONAL_OPENID")
+            .account(account)
+            .name(name)
+            .amount(amount)
+            .description("分给商户")
     };
-    let method = jsapi::post::Request::METHOD.as_str();
-    signing::authorization(
-        MERCHANT_ID,
-        MERCHANT_SERIAL,
-        key,
-        method,
-        &request.path(),
-        unix(SystemTime::now()),
-        &nonce(),
-        &body,
-    )
+    orders::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id(TRANSACTION_ID)
+        .out_order_no("P20150806125346")
+        .receivers(vec![
+            receiver("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "张三", 10),
+            receiver("oUpF8uMuAJO_M2pxb1Q9zNjWeS6p", "Ada Lovelace", 20),
+        ])
+        .unfreeze_unsplit(true)
+        .build()
+        .expect("a complete request")
+}
+
+/// The client the bench prepares requests with (it sends nothing).
+fn client(key: MerchantKey, public: PublicKey) -> Client {
+    Client::builder(MERCHANT_ID, MERCHANT_SERIAL, key)
+        .wechatpay_public_key(PUBLIC_KEY_ID, public)
+        .build()
+        .expect("a client")
 }
 
 /// WeChat Pay's side: headers signing `body` now with the WeChat Pay private key.
@@ -173,6 +192,8 @@ fn notification_body(payload: &str) -> String {
 struct Results {
     request: f64,
     rsa_sign: f64,
+    sensitive: f64,
+    sensitive_crypto: f64,
     response: f64,
     notification: f64,
 }
@@ -185,15 +206,35 @@ fn bench_rust(
 ) -> Results {
     let key = MerchantKey::from_pem(&keys::pem("merchant_key.pem")).expect("test key");
     let public = PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).expect("test key");
-    let wechatpay_keys = WechatpayKeys::with_public_key(PUBLIC_KEY_ID, public);
+    let wechatpay_keys = WechatpayKeys::with_public_key(PUBLIC_KEY_ID, public.clone());
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
 
     // (a)
-    assert!(authorization(&key, &jsapi_request()).starts_with("WECHATPAY2-SHA256-RSA2048 "));
+    let client = client(key.clone(), public.clone());
+    let prepared = runtime.block_on(client.prepare(&jsapi_request())).expect("prepares");
+    assert!(prepared.headers()["authorization"].to_str().unwrap().starts_with("WECHATPAY2-SHA256-RSA2048 "));
     let request = measure(iterations.request, batches, || {
-        black_box(authorization(&key, &black_box(jsapi_request())));
+        black_box(runtime.block_on(client.prepare(&black_box(jsapi_request()))).expect("prepares"));
     });
-    let message = reference_message();
+    let message = reference_message(&jsapi_request());
     let rsa_sign = measure(iterations.request, batches, || {
+        black_box(key.sign(black_box(message.as_bytes())));
+    });
+
+    // (a')
+    let prepared = runtime.block_on(client.prepare(&sharing_request())).expect("prepares");
+    let body = prepared.body().and_then(|body| body.as_bytes()).expect("a body");
+    assert!(!body.windows("张三".len()).any(|w| w == "张三".as_bytes()), "names encrypted");
+    let sensitive = measure(iterations.request, batches, || {
+        black_box(runtime.block_on(client.prepare(&black_box(sharing_request()))).expect("prepares"));
+    });
+    let message = reference_message(&sharing_request());
+    let sensitive_crypto = measure(iterations.request, batches, || {
+        black_box(public.encrypt(black_box("张三")).expect("encrypts"));
+        black_box(public.encrypt(black_box("Ada Lovelace")).expect("encrypts"));
         black_box(key.sign(black_box(message.as_bytes())));
     });
 
@@ -215,9 +256,6 @@ fn bench_rust(
     let notifications =
         Notifications::new(wechatpay_keys.clone(), ApiV3Key::new(APIV3_KEY).unwrap());
     let headers = header_map(&signed_headers(notification));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime");
     let open = || {
         runtime
             .block_on(notifications.open(&headers, notification.as_bytes()))
@@ -233,18 +271,25 @@ fn bench_rust(
     Results {
         request,
         rsa_sign,
+        sensitive,
+        sensitive_crypto,
         response,
         notification,
     }
 }
 
-/// The message (a) signs, for the bare signature reference: a JSAPI prepay request's.
-fn reference_message() -> String {
-    let request = jsapi_request();
+/// The message a request's signature covers, for the bare signature reference (sensitive names
+/// replaced by text the length of their ciphertext).
+fn reference_message<O: wechatpay::runtime::Operation>(request: &O) -> String {
     let Ok(Body::Json(body)) = request.body() else {
         panic!("a JSON body")
     };
-    let body = String::from_utf8(body).expect("UTF-8");
+    let mut body: Value = serde_json::from_slice(&body).expect("JSON");
+    if let Some(receivers) = body.get_mut("receivers").and_then(Value::as_array_mut) {
+        for receiver in receivers {
+            receiver["name"] = json!("A".repeat(344));
+        }
+    }
     format!(
         "POST\n{}\n{}\n{}\n{body}\n",
         request.path(),
@@ -264,11 +309,13 @@ fn bench_node(
     if !modules.join("wechatpay-axios-plugin/package.json").exists() {
         return Err("wechatpay-axios-plugin is not installed: run .ci/install-peers".into());
     }
-    let request = jsapi_request();
-    let Ok(Body::Json(body)) = request.body() else {
-        panic!("a JSON body")
+    let payload = |body: Body| {
+        let Body::Json(body) = body else {
+            panic!("a JSON body")
+        };
+        serde_json::from_slice::<Value>(&body).expect("JSON")
     };
-    let payload: Value = serde_json::from_slice(&body).expect("JSON");
+    let (request, sharing) = (jsapi_request(), sharing_request());
     let input = json!({
         "iterations": {
             "request": iterations.request, "response": iterations.response, "notification": iterations.notification,
@@ -280,8 +327,11 @@ fn bench_node(
         },
         "apiv3_key": APIV3_KEY,
         "request": {
-            "mchid": MERCHANT_ID, "serial": MERCHANT_SERIAL, "path": request.path(), "payload": payload,
-            "message": reference_message(),
+            "mchid": MERCHANT_ID, "serial": MERCHANT_SERIAL, "path": request.path(),
+            "payload": payload(request.body().unwrap()), "message": reference_message(&request),
+        },
+        "sensitive": {
+            "path": sharing.path(), "payload": payload(sharing.body().unwrap()), "message": reference_message(&sharing),
         },
         // Signed now: each side gets fresh timestamps, well inside the 300 s window.
         "response": {
@@ -319,6 +369,8 @@ fn bench_node(
     let results = Results {
         request: rate("request"),
         rsa_sign: rate("rsa_sign"),
+        sensitive: rate("sensitive"),
+        sensitive_crypto: rate("sensitive_crypto"),
         response: rate("response"),
         notification: rate("notification"),
     };
@@ -369,7 +421,7 @@ fn main() {
     );
     let rows = [
         (
-            "(a) request preparation: build + serialise + sign",
+            "(a) request preparation: build + serialise + sign (JSAPI)",
             rust.request,
             node.as_ref().ok().map(|(_, n)| n.request),
         ),
@@ -377,6 +429,16 @@ fn main() {
             "    reference: bare RSA-2048 signature",
             rust.rsa_sign,
             node.as_ref().ok().map(|(_, n)| n.rsa_sign),
+        ),
+        (
+            "(a') the same + encrypt 2 names (profit sharing)",
+            rust.sensitive,
+            node.as_ref().ok().map(|(_, n)| n.sensitive),
+        ),
+        (
+            "    reference: bare 1 signature + 2 OAEP encryptions",
+            rust.sensitive_crypto,
+            node.as_ref().ok().map(|(_, n)| n.sensitive_crypto),
         ),
         (
             "(b) response: verify + deserialise (query transaction)",
@@ -398,6 +460,12 @@ fn main() {
             None => println!("{job:<58} {ours:>12.0} {:>12} {:>10}", "-", "-"),
         }
     }
+    println!();
+    println!(
+        "preparation / bare crypto cost (1.00 = no overhead): (a) {:.3}, (a') {:.3}",
+        rust.rsa_sign / rust.request,
+        rust.sensitive_crypto / rust.sensitive
+    );
     if !full {
         println!("\n(smoke run with tiny counts: use `cargo bench --bench peer` for numbers)");
     }

@@ -360,6 +360,20 @@ impl Client {
         })
     }
 
+    /// The request [`send`](Self::send) would send first, without sending it: sensitive fields
+    /// encrypted, signed now for the primary host. For sending through an HTTP stack of your own
+    /// (the answer is then yours to verify, with [`WechatpayKeys::verify`]), or to look at.
+    pub async fn prepare<O: Operation>(&self, operation: &O) -> Result<reqwest::Request, Error> {
+        let mut prepared = Prepared::from_operation(operation)?;
+        self.ensure_fresh_certificates().await;
+        self.encrypt_sensitive(&mut prepared).await?;
+        let targets = self.targets(&prepared)?;
+        let url = targets.first().ok_or_else(|| Error::InvalidRequest("no host to send to".into()))?;
+        self.signed(&prepared, url)
+            .build()
+            .map_err(|error| transport_error(prepared.template, error))
+    }
+
     /// Everything but decoding: not generic, so it is compiled once for every operation.
     async fn call(&self, mut prepared: Prepared) -> Result<Raw, Error> {
         let span = tracing::info_span!(
@@ -552,6 +566,11 @@ impl Client {
 
     /// One signed attempt at `url`: a fresh timestamp and nonce every time.
     async fn attempt(&self, prepared: &Prepared, url: &Url) -> Result<reqwest::Response, reqwest::Error> {
+        self.signed(prepared, url).send().await
+    }
+
+    /// The request for `url`, signed now.
+    fn signed(&self, prepared: &Prepared, url: &Url) -> reqwest::RequestBuilder {
         let inner = &self.inner;
         let mut path_and_query = url.path().to_owned();
         if let Some(query) = url.query() {
@@ -594,7 +613,7 @@ impl Client {
             Payload::Json(bytes) => request.body(bytes.clone()),
             Payload::Multipart { meta, file } => request.multipart(multipart_form(meta, file)),
         };
-        request.send().await
+        request
     }
 }
 

@@ -404,6 +404,45 @@ async fn sensitive_fields_are_encrypted_with_the_public_key_and_named_in_wechatp
 }
 
 #[tokio::test]
+async fn a_prepared_request_sent_by_another_http_client_is_accepted() {
+    use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let request = Request::builder()
+        .appid(APPID)
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125347")
+        .receivers(vec![Receivers::builder()
+            .r#type("PERSONAL_OPENID")
+            .account("86693852")
+            .name("张三")
+            .amount(10)
+            .description("分给商户")])
+        .unfreeze_unsplit(true)
+        .build()
+        .unwrap();
+
+    let prepared = client.prepare(&request).await.unwrap();
+
+    assert_eq!(prepared.url().as_str(), format!("{}v3/profitsharing/orders", server.base_url()));
+    assert_eq!(prepared.headers()["wechatpay-serial"], keys::PUBLIC_KEY_ID);
+    let body = prepared.body().and_then(|body| body.as_bytes()).unwrap().to_vec();
+    assert!(!contains(&body, "张三".as_bytes()), "the name is encrypted before sending");
+    let answer = reqwest::Client::new().execute(prepared).await.unwrap();
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    let answer_body = answer.bytes().await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer_body));
+    client
+        .wechatpay_keys()
+        .verify(&headers, &answer_body, std::time::SystemTime::now())
+        .expect("the answer verifies with the client's keys");
+    let sent = &server.requests()[0];
+    assert!(sent.authorization_ok);
+    assert_eq!(sent.decrypted, vec![("receivers[0].name".to_owned(), "张三".to_owned())]);
+}
+
+#[tokio::test]
 async fn payer_identity_of_a_prepay_is_encrypted() {
     use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Identity, Payer, Request};
     let server = public_key_server().await;

@@ -32,21 +32,37 @@ function run(input) {
 
   // (a) Request preparation: the JSAPI prepay payload as a fresh object, JSON.stringify, then what the
   // peer's request interceptor does (Formatter.nonce/timestamp/request, Rsa.sign, Formatter.authorization).
-  const { mchid, serial, path, payload } = input.request;
-  const fresh = () => ({ ...payload, amount: { ...payload.amount }, payer: { ...payload.payer } });
-  const prepare = () => {
-    const body = JSON.stringify(fresh());
+  const { mchid, serial } = input.request;
+  const authorize = (path, body) => {
     const nonce = Formatter.nonce();
     const timestamp = Formatter.timestamp();
     const signature = Rsa.sign(Formatter.request('POST', path, timestamp, nonce, body), merchantKey);
     return Formatter.authorization(mchid, nonce, signature, timestamp, serial);
   };
+  const { path, payload } = input.request;
+  const fresh = () => ({ ...payload, amount: { ...payload.amount }, payer: { ...payload.payer } });
+  const prepare = () => authorize(path, JSON.stringify(fresh()));
   check(prepare().startsWith('WECHATPAY2-SHA256-RSA2048 '), 'authorization');
   results.request = measure(iterations.request, batches, prepare);
 
   const message = input.request.message;
   check(Rsa.verify(message, Rsa.sign(message, merchantKey), Rsa.from(`file://${keys.merchant_public}`, Rsa.KEY_TYPE_PUBLIC)), 'sign');
   results.rsa_sign = measure(iterations.request, batches, () => Rsa.sign(message, merchantKey));
+
+  // (a') The profit-sharing order: each receiver's name encrypted with Rsa.encrypt (OAEP) first.
+  const sensitive = input.sensitive;
+  const sealed = () => ({
+    ...sensitive.payload,
+    receivers: sensitive.payload.receivers.map((receiver) => ({ ...receiver, name: Rsa.encrypt(receiver.name, wechatpayKey) })),
+  });
+  const prepareSensitive = () => authorize(sensitive.path, JSON.stringify(sealed()));
+  check(prepareSensitive().startsWith('WECHATPAY2-SHA256-RSA2048 '), 'authorization');
+  results.sensitive = measure(iterations.request, batches, prepareSensitive);
+  const names = sensitive.payload.receivers.map((receiver) => receiver.name);
+  results.sensitive_crypto = measure(iterations.request, batches, () => {
+    names.forEach((name) => Rsa.encrypt(name, wechatpayKey));
+    return Rsa.sign(sensitive.message, merchantKey);
+  });
 
   // (b) Response handling: the peer client's own response transform, its verifier then JSON.parse.
   const response = input.response;

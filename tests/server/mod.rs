@@ -33,9 +33,10 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 // Re-exported for the tests; a binary that sends no notification would call this import unused.
 #[allow(unused_imports)]
 pub use samples::{sample_refund, sample_transaction};
+#[allow(unused_imports)]
+pub use routes::UNKNOWN_ORDER_PREFIX;
 
 use conn::{Conn, KillableListener};
-pub use routes::UNKNOWN_ORDER_PREFIX;
 use routes::Reply;
 
 /// Which key signs responses and notifications; `Wechatpay-Serial` is its id or serial.
