@@ -22,7 +22,7 @@ use serde::Deserialize;
 use tracing::Instrument as _;
 use wechatpay_generated::runtime::ResponseKind;
 
-use crate::client::{api_error, Prepared, Raw, Target};
+use crate::client::{api_error, request_span, Prepared, Raw, Target};
 use crate::error::Error;
 use crate::keys::{ApiV3Key, PublicKey};
 use crate::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
@@ -182,14 +182,7 @@ impl Client {
     /// One download: fetch, decrypt, check, verify the answer, then trust.
     async fn download(&self, manager: &CertificateManager, state: &mut State) -> Result<Vec<String>, Error> {
         state.last_attempt = Some(Instant::now());
-        let span = tracing::info_span!(
-            "wechatpay",
-            method = "GET",
-            path = CERTIFICATES_PATH,
-            status = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
+        let span = request_span("GET", CERTIFICATES_PATH);
         let started = Instant::now();
         let result = self.fetch_certificates(manager).instrument(span.clone()).await;
         span.record("duration_ms", started.elapsed().as_millis() as u64);

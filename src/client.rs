@@ -376,14 +376,7 @@ impl Client {
 
     /// Everything but decoding: not generic, so it is compiled once for every operation.
     async fn call(&self, mut prepared: Prepared) -> Result<Raw, Error> {
-        let span = tracing::info_span!(
-            "wechatpay",
-            method = prepared.method.as_str(),
-            path = prepared.template,
-            status = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
+        let span = request_span(prepared.method.as_str(), prepared.template);
         let started = Instant::now();
         let result = async {
             self.ensure_fresh_certificates().await;
@@ -664,6 +657,19 @@ pub(crate) enum Payload {
     Empty,
     Json(Bytes),
     Multipart { meta: String, file: File },
+}
+
+/// The span of one request: its method and path template now, its status, Request-ID and
+/// duration when known. Never a key, a signature or a field value.
+pub(crate) fn request_span(method: &str, path: &str) -> tracing::Span {
+    tracing::info_span!(
+        "wechatpay",
+        method,
+        path,
+        status = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    )
 }
 
 /// An operation reduced to what the wire needs.

@@ -16,7 +16,7 @@ use tokio::io::AsyncWrite;
 use tracing::Instrument as _;
 use wechatpay_generated::runtime::ResponseKind;
 
-use crate::client::{Fetched, Prepared, Raw, Target};
+use crate::client::{request_span, Fetched, Prepared, Raw, Target};
 use crate::error::Error;
 use crate::Client;
 
@@ -199,14 +199,7 @@ impl Client {
             )));
         }
         let prepared = Prepared::get(DOWNLOAD_PATH, ResponseKind::Stream, Target::Absolute(url));
-        let span = tracing::info_span!(
-            "wechatpay",
-            method = "GET",
-            path = DOWNLOAD_PATH,
-            status = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
+        let span = request_span("GET", DOWNLOAD_PATH);
         let started = Instant::now();
         let result = async {
             let response = match self.execute(&prepared, false).await? {
