@@ -57,6 +57,8 @@ pub enum CryptoError {
     TooLong(usize),
     #[error("decrypted value is not UTF-8")]
     Utf8,
+    #[error("RSA-OAEP encryption failed")]
+    Encrypt,
 }
 
 /// The merchant's API private key (RSA, from PKCS#8 or PKCS#1 PEM).
@@ -185,14 +187,14 @@ impl PublicKey {
 
     /// RSAES-OAEP with SHA-1 and MGF1-SHA-1, Base64: how sensitive request fields travel.
     pub fn encrypt(&self, plaintext: &str) -> Result<String, CryptoError> {
-        let key = OaepPublicEncryptingKey::new(self.encrypting.clone()).map_err(|_| CryptoError::Decrypt)?;
+        let key = OaepPublicEncryptingKey::new(self.encrypting.clone()).map_err(|_| CryptoError::Encrypt)?;
         if plaintext.len() > key.max_plaintext_size(&OAEP_SHA1_MGF1SHA1) {
             return Err(CryptoError::TooLong(plaintext.len()));
         }
         let mut ciphertext = vec![0; key.ciphertext_size()];
         let ciphertext = key
             .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext.as_bytes(), &mut ciphertext, None)
-            .map_err(|_| CryptoError::TooLong(plaintext.len()))?;
+            .map_err(|_| CryptoError::Encrypt)?;
         Ok(BASE64.encode(ciphertext))
     }
 }
@@ -284,6 +286,9 @@ mod tests {
         assert_ne!(public.encrypt("张三").unwrap(), ciphertext, "OAEP is randomized");
         assert_eq!(pkcs1.decrypt(&ciphertext).unwrap(), "张三");
         assert_eq!(pkcs8.decrypt("AAAA"), Err(CryptoError::Decrypt));
+        // RSA-2048 with OAEP-SHA1 holds at most 256 - 2 * 20 - 2 = 214 bytes.
+        assert!(public.encrypt(&"a".repeat(214)).is_ok());
+        assert_eq!(public.encrypt(&"a".repeat(215)), Err(CryptoError::TooLong(215)));
         assert_eq!(format!("{pkcs8:?}"), "MerchantKey(<redacted>)");
         assert!(matches!(MerchantKey::from_pem("not a key"), Err(KeyError::Pem { .. })));
     }
