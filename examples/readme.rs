@@ -1,0 +1,71 @@
+//! The README's Rust code, compiled: `tests/readme.rs` checks that each `rust` block of the README
+//! appears here line for line, so the README cannot drift from the API. Not meant to be run.
+
+// The snippets end where the README stops: what they bind last is not used, nothing is called.
+#![allow(dead_code, unused_variables)]
+
+/// "Using it".
+async fn using_it() -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::{Client, MerchantKey, PublicKey};
+use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
+
+let client = Client::builder("1900000109", "MERCHANT_CERT_SERIAL", MerchantKey::from_pem_file("apiclient_key.pem")?)
+    .wechatpay_public_key("PUB_KEY_ID_0114232134912410000000000000", PublicKey::from_pem_file("pub_key.pem")?)
+    .build()?;
+
+let request = Request::builder()
+    .appid("wxd678efh567hg6787")
+    .mchid("1900000109")
+    .description("Image形象店-深圳腾大-QQ公仔")
+    .out_trade_no("1217752501201407033233368018")
+    .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
+    .amount(Amount::builder().total(100))
+    .payer(Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+    .build()?;                       // Err names every missing required field by JSON path
+
+let prepay = client.v3().pay().transactions().jsapi().post(request).await?;   // or client.send(request)
+let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id); // for wx.requestPayment
+    Ok(())
+}
+
+/// Stands for the merchant's own error type.
+#[derive(Debug)]
+struct MyError;
+
+impl std::fmt::Display for MyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("could not record the payment")
+    }
+}
+
+/// Stands for the merchant's own bookkeeping.
+async fn mark_paid(_out_trade_no: &str) -> Result<(), MyError> {
+    Ok(())
+}
+
+/// "Notifications": what a handler in any framework does with the request's headers and body.
+async fn notifications(
+    client: wechatpay::Client,
+    headers: http::HeaderMap,
+    body: bytes::Bytes,
+) -> Result<(u16, String), wechatpay::Error> {
+    let answer = {
+use wechatpay::notify::{fail_body, Event, Notification};
+
+let notifications = client.notifications()?;      // the client's keys and APIv3 key
+// In any framework: the request's http::HeaderMap and its raw body bytes.
+let answer = notifications.process(&headers, &body, |notification: Notification| async move {
+    if let Event::TransactionSuccess(transaction) = &notification.event {
+        mark_paid(&transaction.out_trade_no).await?;  // your code
+    }
+    Ok::<_, MyError>(())
+}).await;
+match answer {
+    Ok(_) => (204, String::new()),                   // handled, or a duplicate of one handled
+    Err(error) => (error.status().as_u16(), fail_body(&error.message())),
+}
+    };
+    Ok(answer)
+}
+
+fn main() {}
