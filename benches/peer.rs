@@ -39,7 +39,7 @@ use wechatpay::v3::profitsharing::orders;
 use wechatpay::wechatpay_keys::unix;
 use wechatpay::{ApiV3Key, Client, MerchantKey, Notifications, PublicKey, WechatpayKeys};
 
-use keys::{APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PUBLIC_KEY_ID};
+use keys::{key_path, APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PUBLIC_KEY_ID};
 
 /// Timed batches per job (the median is reported).
 const BATCHES: usize = 7;
@@ -70,13 +70,6 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn key_path(name: &str) -> String {
-    root()
-        .join("tests/fixtures/keys")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 /// Median ops/s of [`BATCHES`] timed batches of `iterations` calls to `op`, after one warm-up batch.
 fn measure(iterations: usize, batches: usize, mut op: impl FnMut()) -> f64 {

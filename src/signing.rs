@@ -29,7 +29,8 @@ pub(crate) struct Credentials {
 }
 
 impl Credentials {
-    /// The `Authorization` header value for one request, signed now with `nonce`.
+    /// The `Authorization` header value for one request, signed with `timestamp` and `nonce`:
+    /// `WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",signature="…",timestamp="…",serial_no="…"`.
     pub fn authorization(
         &self,
         method: &str,
@@ -38,27 +39,12 @@ impl Credentials {
         nonce: &str,
         body: &[u8],
     ) -> String {
-        authorization(&self.mchid, &self.serial, &self.key, method, path_and_query, timestamp, nonce, body)
+        let signature = self.key.sign(&message(method, path_and_query, timestamp, nonce, body));
+        let Credentials { mchid, serial, .. } = self;
+        format!(
+            "{SCHEME} mchid=\"{mchid}\",nonce_str=\"{nonce}\",signature=\"{signature}\",timestamp=\"{timestamp}\",serial_no=\"{serial}\""
+        )
     }
-}
-
-/// The `Authorization` header value:
-/// `WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",signature="…",timestamp="…",serial_no="…"`.
-#[allow(clippy::too_many_arguments)] // Every argument is one field of the protocol's message or header.
-pub fn authorization(
-    mchid: &str,
-    merchant_serial: &str,
-    key: &MerchantKey,
-    method: &str,
-    path_and_query: &str,
-    timestamp: i64,
-    nonce: &str,
-    body: &[u8],
-) -> String {
-    let signature = key.sign(&message(method, path_and_query, timestamp, nonce, body));
-    format!(
-        "{SCHEME} mchid=\"{mchid}\",nonce_str=\"{nonce}\",signature=\"{signature}\",timestamp=\"{timestamp}\",serial_no=\"{merchant_serial}\""
-    )
 }
 
 #[cfg(test)]

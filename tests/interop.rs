@@ -31,7 +31,7 @@ use wechatpay::{
 };
 use wechatpay::{VerifyError, WechatpayKeys};
 
-use keys::{APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID};
+use keys::{key_path, APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID};
 
 // ---------------------------------------------------------------------------------------------
 // The peers
@@ -50,14 +50,6 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The path of a test key, as the drivers take keys.
-fn key_path(name: &str) -> String {
-    root()
-        .join("tests/fixtures/keys")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 impl Peer {
     /// The Node peer, or `None` (after saying why) when it is not installed.

@@ -12,16 +12,6 @@ use transport_support::*;
 
 const CERTIFICATES: &str = "/v3/certificates";
 
-fn query(
-    out_trade_no: &str,
-) -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request {
-    wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request::builder()
-        .out_trade_no(out_trade_no)
-        .mchid(keys::MERCHANT_ID)
-        .build()
-        .unwrap()
-}
-
 fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
     use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
     Request::builder()

@@ -13,14 +13,6 @@ use server::keys;
 use server::{Misbehaviour, TestServer};
 use transport_support::*;
 
-fn query() -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request {
-    wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request::builder()
-        .out_trade_no("1217752501201407033233368018")
-        .mchid(keys::MERCHANT_ID)
-        .build()
-        .unwrap()
-}
-
 fn prepay() -> wechatpay::v3::pay::transactions::native::post::Request {
     use wechatpay::v3::pay::transactions::native::post::{Amount, Request};
     Request::builder()
@@ -64,7 +56,7 @@ async fn a_query_fails_over_on_a_server_error_signed_afresh() {
     let pair = pair().await;
     pair.primary.misbehave(Misbehaviour::ServerError);
 
-    pair.client(RetryPolicy::default()).send(query()).await.expect("answered by the backup");
+    pair.client(RetryPolicy::default()).send(query(ORDER)).await.expect("answered by the backup");
 
     assert_eq!(pair.counts(), (1, 1));
     let (first, second) = (&pair.primary.requests()[0], &pair.backup.requests()[0]);
@@ -80,7 +72,7 @@ async fn a_query_fails_over_on_a_server_error_signed_afresh() {
 async fn a_query_fails_over_on_a_dropped_connection() {
     let pair = pair().await;
     pair.primary.misbehave(Misbehaviour::DropConnection);
-    pair.client(RetryPolicy::default()).send(query()).await.expect("answered by the backup");
+    pair.client(RetryPolicy::default()).send(query(ORDER)).await.expect("answered by the backup");
     assert_eq!(pair.counts(), (1, 1));
 }
 
@@ -88,7 +80,7 @@ async fn a_query_fails_over_on_a_dropped_connection() {
 async fn a_query_fails_over_on_a_timeout() {
     let pair = pair().await;
     pair.primary.misbehave(Misbehaviour::Slow(Duration::from_secs(3)));
-    pair.client(RetryPolicy::default()).send(query()).await.expect("answered by the backup");
+    pair.client(RetryPolicy::default()).send(query(ORDER)).await.expect("answered by the backup");
     assert_eq!(pair.counts(), (1, 1));
 }
 
@@ -161,7 +153,7 @@ async fn a_timed_out_payment_is_never_repeated_even_when_opted_in() {
 async fn failover_can_be_turned_off() {
     let pair = pair().await;
     pair.primary.misbehave(Misbehaviour::ServerError);
-    let error = pair.client(RetryPolicy::never()).send(query()).await.expect_err("one attempt only");
+    let error = pair.client(RetryPolicy::never()).send(query(ORDER)).await.expect_err("one attempt only");
     assert_eq!(error.status(), Some(http::StatusCode::INTERNAL_SERVER_ERROR));
     assert_eq!(pair.counts(), (1, 0));
 }

@@ -13,14 +13,6 @@ use server::keys;
 use server::{Misbehaviour, ServerConfig, TestServer};
 use transport_support::*;
 
-fn query() -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request {
-    wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request::builder()
-        .out_trade_no("1217752501201407033233368018")
-        .mchid(keys::MERCHANT_ID)
-        .build()
-        .unwrap()
-}
-
 fn close() -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close::post::Request {
     wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close::post::Request::builder()
         .out_trade_no("1217752501201407033233368018")
@@ -32,9 +24,9 @@ fn close() -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::c
 /// The error a query gets when the server misbehaves once; the next query must succeed again.
 async fn misbehaving(client: &Client, server: &TestServer, misbehaviour: Misbehaviour) -> Error {
     server.misbehave(misbehaviour.clone());
-    let error = client.send(query()).await.expect_err("misbehaviour must fail");
+    let error = client.send(query(ORDER)).await.expect_err("misbehaviour must fail");
     client
-        .send(query())
+        .send(query(ORDER))
         .await
         .unwrap_or_else(|error| panic!("after {misbehaviour:?}, a good answer fails: {error:?}"));
     error
@@ -87,7 +79,7 @@ async fn an_unknown_serial_refreshes_certificates_once_then_fails() {
     let error = verify_error(misbehaving(&client, &server, Misbehaviour::UnknownSerial).await);
     assert_eq!(error, VerifyError::UnknownSerial(keys::UNKNOWN_SERIAL.to_owned()));
     server.misbehave(Misbehaviour::UnknownSerial);
-    client.send(query()).await.expect_err("still unknown");
+    client.send(query(ORDER)).await.expect_err("still unknown");
 
     // One download at start, one for the unknown serial, none for the same serial again.
     assert_eq!(requests_to(&server, "/v3/certificates").len(), 2);
@@ -176,7 +168,7 @@ async fn an_unsigned_error_page_from_a_proxy_is_reported_with_its_body() {
         .build()
         .unwrap();
 
-    let error = client.send(query()).await.expect_err("502");
+    let error = client.send(query(ORDER)).await.expect_err("502");
 
     match error {
         Error::Api { status, code, body: Some(body), .. } => {

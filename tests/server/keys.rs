@@ -18,13 +18,19 @@ pub const PLATFORM_EXPIRED_SERIAL: &str = "3FB3A1B2C4D5E6F708192A3B4C5D6E7F80910
 /// A serial no key has: what `Misbehaviour::UnknownSerial` and `Tamper::UnknownSerial` send.
 pub const UNKNOWN_SERIAL: &str = "1DCE8A9F0A3E2B4C5D6E7F8091A2B3C4D5E6F708";
 
+/// The path of `tests/fixtures/keys/<name>`, for tools that read keys from files (the peers).
+pub fn key_path(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/keys")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 /// The text of `tests/fixtures/keys/<name>`, e.g. `pem("merchant_key.pem")`.
 ///
 /// Panics with the path when the file cannot be read: the fixtures are part of the repository.
 pub fn pem(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/keys")
-        .join(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("cannot read test key {}: {error}", path.display()))
+    let path = key_path(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read test key {path}: {error}"))
 }

@@ -66,3 +66,15 @@ pub fn header<'a>(request: &'a RecordedRequest, name: &str) -> Option<&'a str> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }
+
+/// An order number the server knows.
+pub const ORDER: &str = "1217752501201407033233368018";
+
+/// The query of order `out_trade_no` (a signed `GET` with a path parameter and a query string).
+pub fn query(out_trade_no: &str) -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request {
+    wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request::builder()
+        .out_trade_no(out_trade_no)
+        .mchid(keys::MERCHANT_ID)
+        .build()
+        .unwrap()
+}
