@@ -15,6 +15,7 @@
 //! Expired certificates are neither added nor used. The download's own answer is verified with
 //! the certificates it carries (or keys already held) before any of them is trusted.
 
+use wechatpay_generated::runtime::DecodeError;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -217,7 +218,7 @@ impl Client {
             return Err(api_error(&raw, verified));
         }
         let list: CertificateList = serde_json::from_slice(&raw.body).map_err(|source| Error::Decode {
-            source,
+            source: DecodeError::new("", source.to_string()),
             body: String::from_utf8_lossy(&raw.body).into_owned(),
             request_id: raw.request_id.clone(),
         })?;

@@ -14,11 +14,13 @@ use reqwest::Url;
 use serde::Deserialize;
 use tracing::Instrument as _;
 use wechatpay_generated::runtime::{
-    Body, Decode, File, Method, Operation, ResponseKind, Sensitive, Transport,
+    Body, Decode, DecodeError, Encrypted, ErasedOperation, File, Merchant, Method, Operation, ResponseKind, Sensitive,
+    Transport,
 };
 
 use crate::certificates::CertificateManager;
 use crate::error::Error;
+use crate::reply::Reply;
 use crate::keys::{nonce, ApiV3Key, MerchantKey, PublicKey};
 use crate::retry::{Failure, RetryPolicy};
 use crate::sensitive;
@@ -339,32 +341,49 @@ impl Client {
     }
 
     /// Decrypts a response field WeChat Pay encrypted with the merchant's public key (RSA-OAEP,
-    /// Base64), e.g. a name or phone number in a query result.
-    pub fn decrypt(&self, ciphertext: &str) -> Result<Sensitive, Error> {
-        Ok(Sensitive::new(self.merchant_key().decrypt(ciphertext)?))
+    /// Base64), e.g. a name or phone number in a query result: the generated types hold such
+    /// fields as [`Encrypted`](wechatpay_generated::runtime::Encrypted).
+    pub fn decrypt(&self, value: &Encrypted) -> Result<Sensitive, Error> {
+        Ok(Sensitive::new(self.merchant_key().decrypt(value.ciphertext())?))
     }
 
     /// Signs, sends, verifies and decodes one operation.
     ///
-    /// Sensitive fields ([`Operation::ENCRYPTED`]) are encrypted with the WeChat Pay public key
-    /// (or the newest platform certificate) and `Wechatpay-Serial` names the key used. A non-2xx
-    /// answer becomes [`Error::Api`]; an answer that fails verification is never parsed.
-    pub async fn send<O: Operation + Send>(&self, operation: O) -> Result<O::Response, Error> {
+    /// A required `mchid` / `sp_mchid` left unset is the client's merchant id. Sensitive fields
+    /// ([`Operation::ENCRYPTED`]) are encrypted with the WeChat Pay public key (or the newest
+    /// platform certificate) and `Wechatpay-Serial` names the key used. A non-2xx answer becomes
+    /// [`Error::Api`]; an answer that fails verification is never parsed. The [`Reply`] derefs to
+    /// the typed response and carries the `Request-ID`.
+    pub async fn send<O: Operation + Send + Sync>(&self, operation: O) -> Result<Reply<O::Response>, Error> {
+        let mut operation = operation;
+        Operation::fill(&mut operation, &Merchant::new(self.mchid()));
         let prepared = Prepared::from_operation(&operation);
         drop(operation);
         let raw = self.call(prepared?).await?;
-        O::Response::decode(&raw.body).map_err(|source| Error::Decode {
-            source,
-            body: String::from_utf8_lossy(&raw.body).into_owned(),
-            request_id: raw.request_id,
-        })
+        let decoded = O::Response::decode(&raw.body).map_err(|source| decode_error(source, &raw))?;
+        Ok(Reply::new(decoded.value, raw.status, raw.headers, decoded.defaulted))
     }
 
-    /// The request [`send`](Self::send) would send first, without sending it: sensitive fields
-    /// encrypted, signed now for the primary host. For sending through an HTTP stack of your own
-    /// (the answer is then yours to verify, with [`WechatpayKeys::verify`]), or to look at.
-    pub async fn prepare<O: Operation>(&self, operation: &O) -> Result<reqwest::Request, Error> {
-        let mut prepared = Prepared::from_operation(operation)?;
+    /// Sends an operation known only at run time, e.g. one built from JSON by
+    /// [`registry`](crate::registry) (`OperationInfo::request_from_json`): as [`send`](Self::send),
+    /// the answer decoded into the typed response and given back as JSON.
+    pub async fn send_erased(&self, operation: Box<dyn ErasedOperation>) -> Result<Reply<serde_json::Value>, Error> {
+        let mut operation = operation;
+        operation.fill(&Merchant::new(self.mchid()));
+        let prepared = Prepared::from_erased(operation.as_ref());
+        let raw = self.call(prepared?).await?;
+        let decoded = operation.decode_response(&raw.body).map_err(|source| decode_error(source, &raw))?;
+        Ok(Reply::new(decoded.value, raw.status, raw.headers, decoded.defaulted))
+    }
+
+    /// The request [`send`](Self::send) would send first, without sending it: the merchant id
+    /// filled, sensitive fields encrypted, signed now for the primary host. For sending through
+    /// an HTTP stack of your own (the answer is then yours to verify, with
+    /// [`WechatpayKeys::verify`]), or to look at.
+    pub async fn prepare<O: Operation + Clone + Send + Sync>(&self, operation: &O) -> Result<reqwest::Request, Error> {
+        let mut operation = operation.clone();
+        Operation::fill(&mut operation, &Merchant::new(self.mchid()));
+        let mut prepared = Prepared::from_operation(&operation)?;
         self.ensure_fresh_certificates().await;
         self.encrypt_sensitive(&mut prepared).await?;
         let targets = self.targets(&prepared)?;
@@ -629,18 +648,26 @@ impl fmt::Debug for Client {
 
 /// `client.v3()…post(request).await`: the generated chain sends through the client.
 impl Transport for Client {
-    type Error = Error;
     type Future<'a, O>
-        = Pin<Box<dyn Future<Output = Result<O::Response, Error>> + Send + 'a>>
+        = Pin<Box<dyn Future<Output = Result<Reply<O::Response>, Error>> + Send + 'a>>
     where
         Self: 'a,
         O: Operation + 'a;
 
     fn send_operation<'a, O>(&'a self, operation: O) -> Self::Future<'a, O>
     where
-        O: Operation + Send + 'a,
+        O: Operation + Send + Sync + 'a,
     {
         Box::pin(self.send(operation))
+    }
+}
+
+/// [`Error::Decode`] for a verified answer that does not decode.
+fn decode_error(source: DecodeError, raw: &Raw) -> Error {
+    Error::Decode {
+        source,
+        body: String::from_utf8_lossy(&raw.body).into_owned(),
+        request_id: raw.request_id.clone(),
     }
 }
 
@@ -685,7 +712,11 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    fn from_operation<O: Operation>(operation: &O) -> Result<Self, Error> {
+    fn from_operation<O: Operation + Send + Sync>(operation: &O) -> Result<Self, Error> {
+        Self::from_erased(operation)
+    }
+
+    fn from_erased(operation: &dyn ErasedOperation) -> Result<Self, Error> {
         let mut path_and_query = operation.path();
         if !path_and_query.starts_with('/') {
             path_and_query.insert(0, '/');
@@ -712,13 +743,13 @@ impl Prepared {
             Body::Multipart(multipart) => Payload::Multipart { meta: multipart.meta, file: multipart.file },
         };
         Ok(Prepared {
-            method: O::METHOD,
-            template: O::PATH,
-            kind: O::RESPONSE,
+            method: operation.method(),
+            template: operation.template(),
+            kind: operation.response_kind(),
             target: Target::Relative { base: operation.base_uri().map(str::to_owned), path_and_query },
             headers,
             body,
-            encrypted: O::ENCRYPTED,
+            encrypted: operation.encrypted(),
         })
     }
 

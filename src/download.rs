@@ -52,26 +52,23 @@ impl From<&BillFile> for BillFile {
     }
 }
 
-macro_rules! bill_responses {
-    ($($response:ty),* $(,)?) => {$(
-        impl From<&$response> for BillFile {
-            fn from(response: &$response) -> Self {
-                BillFile::new(&response.download_url, &response.hash_type, &response.hash_value)
-            }
-        }
-        impl From<$response> for BillFile {
-            fn from(response: $response) -> Self {
-                BillFile::new(response.download_url, response.hash_type, response.hash_value)
-            }
-        }
-    )*};
+/// The trade and fund-flow bill APIs answer with one shared type.
+#[cfg(feature = "bill")]
+type BillResponse = wechatpay_generated::v3::bill::tradebill::get::Response;
+
+#[cfg(feature = "bill")]
+impl From<&BillResponse> for BillFile {
+    fn from(response: &BillResponse) -> Self {
+        BillFile::new(&response.download_url, &response.hash_type, &response.hash_value)
+    }
 }
 
-#[cfg(feature = "full")]
-bill_responses!(
-    wechatpay_generated::v3::bill::tradebill::get::Response,
-    wechatpay_generated::v3::bill::fundflowbill::get::Response,
-);
+#[cfg(feature = "bill")]
+impl From<BillResponse> for BillFile {
+    fn from(response: BillResponse) -> Self {
+        BillFile::new(response.download_url, response.hash_type, response.hash_value)
+    }
+}
 
 /// A digest being computed over a download.
 struct Digest {

@@ -2,7 +2,7 @@
 //! (HTTP status, WeChat Pay's `code`, `Request-ID`) kept and secrets never included.
 
 use http::StatusCode;
-use wechatpay_generated::runtime::BuildError;
+use wechatpay_generated::runtime::{BuildError, DecodeError};
 
 use crate::keys::{CryptoError, KeyError};
 use crate::wechatpay_keys::VerifyError;
@@ -69,12 +69,14 @@ pub enum Error {
     /// The request body could not be serialised.
     #[error("cannot serialise the request body: {0}")]
     Encode(#[source] serde_json::Error),
-    /// A verified answer did not match the documented response shape.
+    /// A verified answer did not match the documented response shape, even read leniently
+    /// (see [`Decode`](wechatpay_generated::runtime::Decode)): e.g. an object where a string
+    /// belongs. The error names the JSON path.
     #[error("cannot decode the response{}: {source}", request_id_suffix(.request_id))]
     Decode {
-        /// What did not match.
+        /// What did not match, and where (its JSON path).
         #[source]
-        source: serde_json::Error,
+        source: DecodeError,
         /// The raw (verified) body, for diagnosis.
         body: String,
         /// The `Request-ID` header.

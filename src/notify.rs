@@ -47,7 +47,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::{HeaderMap, StatusCode};
-use wechatpay_generated::runtime::Envelope;
+use wechatpay_generated::runtime::{DecodeError, Envelope};
 pub use wechatpay_generated::webhook::Event;
 
 use crate::keys::{ApiV3Key, CryptoError};
@@ -81,6 +81,9 @@ pub struct Notification {
     pub summary: String,
     /// The decrypted payload, typed by `event_type`.
     pub event: Event,
+    /// JSON paths of fields the documentation marks required but the payload left out: they
+    /// hold their type's default (see [`Decode`](wechatpay_generated::runtime::Decode)).
+    pub defaulted: Vec<String>,
     /// The key that signed it (public-key id or certificate serial) and the signed timestamp.
     pub verified: Verified,
 }
@@ -151,34 +154,30 @@ impl NotifyError {
     }
 }
 
-/// A decrypted payload that did not parse into its documented type: the parser's message with
-/// every value replaced by `…` (field names kept), and its position. The plaintext is not kept.
+/// A decrypted payload that did not decode into its documented type (even leniently): the
+/// JSON path of the value and the parser's message with every value replaced by `…` (field
+/// names kept). The plaintext is not kept.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+#[error("{}", if .path.is_empty() { .message.clone() } else { format!("`{}`: {}", .path, .message) })]
 pub struct PayloadError {
     message: String,
-    line: usize,
-    column: usize,
+    path: String,
 }
 
 impl PayloadError {
-    fn new(error: &serde_json::Error) -> Self {
-        PayloadError { message: redact_values(&error.to_string()), line: error.line(), column: error.column() }
+    fn new(error: &DecodeError) -> Self {
+        PayloadError { message: redact_values(error.message()), path: error.path().to_owned() }
     }
 
-    /// What was wrong, e.g. ``missing field `amount` at line 1 column 230``.
+    /// What was wrong, e.g. ``invalid type: …, expected a string``.
     pub fn message(&self) -> &str {
         &self.message
     }
 
-    /// The line of the plaintext where parsing stopped (1-based).
-    pub fn line(&self) -> usize {
-        self.line
-    }
-
-    /// The column of the plaintext where parsing stopped (1-based).
-    pub fn column(&self) -> usize {
-        self.column
+    /// The JSON path of the value that does not decode, e.g. `amount.total` (empty: the payload
+    /// itself).
+    pub fn path(&self) -> &str {
+        &self.path
     }
 }
 
@@ -337,7 +336,7 @@ impl Notifications {
             .apiv3_key
             .decrypt(&resource.nonce, &resource.associated_data, &resource.ciphertext)
             .map_err(NotifyError::Decrypt)?;
-        let event = Event::parse(&envelope.event_type, &plaintext).map_err(|error| NotifyError::Payload {
+        let decoded = Event::parse(&envelope.event_type, &plaintext).map_err(|error| NotifyError::Payload {
             event_type: envelope.event_type.clone(),
             source: PayloadError::new(&error),
         })?;
@@ -347,7 +346,8 @@ impl Notifications {
             event_type: envelope.event_type,
             resource_type: envelope.resource_type,
             summary: envelope.summary,
-            event,
+            event: decoded.value,
+            defaulted: decoded.defaulted,
             verified,
         })
     }

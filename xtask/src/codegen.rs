@@ -1,12 +1,12 @@
 //! The main job: a docs tree → the generated crate on disk (or a check that it is up to date).
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::emit::{emit, Files};
+use crate::emit::{emit, Files, Options};
 use crate::error::PageError;
-use crate::ir::{Api, Field, Response};
+use crate::ir::Api;
 
 /// The name of the generated crate.
 pub const CRATE_NAME: &str = "wechatpay-generated";
@@ -51,10 +51,33 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
+/// The workspace this generator belongs to.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+}
+
+/// How a crate generated into `out` depends on the runtime crate: by a relative path for the
+/// workspace's own `generated/`, else by the runtime's absolute path in this workspace.
+pub fn runtime_dependency(out: &Path) -> String {
+    let runtime = workspace().join("runtime");
+    let same = |a: &Path, b: &Path| a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b);
+    if same(out, &workspace().join("generated")) {
+        "{ path = \"../runtime\", version = \"0.1\" }".to_owned()
+    } else {
+        format!("{{ path = {:?} }}", runtime.display().to_string())
+    }
+}
+
 /// Generates the crate for the pages in `specs` into `out`, or with `check` compares instead.
 pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageError>> {
+    let runtime = runtime_dependency(out);
+    run_with(specs, out, check, &Options { crate_name: CRATE_NAME, runtime: &runtime })
+}
+
+/// [`run`] with the crate's name and runtime dependency given.
+pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) -> Result<Outcome, Vec<PageError>> {
     let api = crate::load(specs)?;
-    let files = emit(&api, CRATE_NAME).map_err(|message| vec![PageError { file: specs.display().to_string(), line: 0, message }])?;
+    let files = emit(&api, options).map_err(|message| vec![PageError { file: specs.display().to_string(), line: 0, message }])?;
     let summary = summarize(&api, &files);
     let io_error = |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
     let problems = if check { compare(out, &files).map_err(io_error)? } else { write(out, &files).map_err(io_error)? };
@@ -62,25 +85,11 @@ pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageErr
 }
 
 fn summarize(api: &Api, files: &Files) -> Summary {
-    fn named(fields: &[Field]) -> usize {
-        fields.iter().map(|f| usize::from(f.rust.as_ref().is_some_and(|r| r.type_name.is_some())) + named(&f.children)).sum()
-    }
-    let mut types = 0;
-    for op in &api.operations {
-        let r = &op.request;
-        types += 1 + named(&r.path_params) + named(&r.query) + named(&r.headers);
-        types += r.json.iter().chain(&r.multipart).map(|p| named(&p.fields)).sum::<usize>();
-        if let Response::Json { fields } = &op.response {
-            types += 1 + named(fields);
-        }
-    }
-    for n in &api.notifications {
-        types += 1 + named(&n.payload);
-    }
+    let requests = api.operations.len();
     Summary {
         operations: api.operations.len(),
         notifications: api.notifications.len(),
-        types,
+        types: api.types.len() + requests,
         pages: api.pages,
         redirects: api.redirects.len(),
         files: files.len(),

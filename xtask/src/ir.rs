@@ -16,6 +16,10 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// Notifications (`webhook/v3/*.md`), sorted by event type.
     pub notifications: Vec<Notification>,
+    /// The Rust types for structures and enumerations, one per distinct shape (filled by the
+    /// type-space pass, `typespace.rs`), sorted by module and name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<TypeDef>,
     /// Page defects the generator worked around, as `file:line: what was assumed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -34,12 +38,22 @@ pub struct Operation {
     /// API family: the first path segment after `v3/` (the cargo feature).
     pub family: String,
     pub title: String,
+    /// The title of the page when it holds several operations (a `{#mix}` heading), which
+    /// then names each operation in its own section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     pub description: String,
+    /// Links to the official documentation (`pay.weixin.qq.com`) given for this operation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docs: Vec<String>,
     pub request: Request,
     pub response: Response,
     /// Rust module path of the operation (filled by the naming pass), e.g. `["v3", "pay", "transactions", "jsapi", "post"]`.
     #[serde(default)]
     pub module: Vec<String>,
+    /// The path of the response's type from the crate root (filled by the type-space pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_type: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -140,6 +154,9 @@ pub struct Field {
     pub encrypted: Option<Encryption>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoded: Option<Encoding>,
+    /// Set when the transport fills the field itself (unless the caller sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filled: Option<Filled>,
     /// Nested fields: an object's members, an array's item members, or the structure inside an
     /// encrypted/encoded string (after a `{colspan=3 .im-table-line}` row).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -229,6 +246,16 @@ pub enum Encryption {
     AesGcm,
 }
 
+/// What the transport fills into a request field the caller left unset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Filled {
+    /// The `Wechatpay-Serial` header: the key the sensitive fields were encrypted with.
+    WechatpaySerial,
+    /// A required top-level `mchid` or `sp_mchid` (query or JSON body): the client's merchant id.
+    Mchid,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Encoding {
     #[serde(rename = "by-json_encode")]
@@ -237,14 +264,18 @@ pub enum Encoding {
     UrlEncode,
 }
 
-/// Rust names of a field, chosen by the naming pass.
+/// Rust names of a field, chosen by the naming pass (and the type-space pass for types).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RustNames {
     /// The struct field (or builder setter), e.g. `r#type`.
     pub field: String,
-    /// The type generated for this field's structure or enum, if any, e.g. `DishList`.
+    /// The type of this field's structure or enum, if any, as its operation (or notification)
+    /// module names it, e.g. `DishList`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
+    /// The type's path from the crate root, where it is defined, e.g. `v3::pay::types::Amount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_path: Option<String>,
     /// Why a name differs from the obvious one (keyword, collision, non-ASCII name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed: Option<String>,
@@ -264,6 +295,9 @@ pub struct Notification {
     pub event_types: Vec<String>,
     pub title: String,
     pub description: String,
+    /// Links to the official documentation (`pay.weixin.qq.com`) given for this notification.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docs: Vec<String>,
     /// Headers WeChat Pay sends (`Wechatpay-*`).
     pub headers: Vec<Field>,
     /// The envelope's fields (`id`, `create_time`, `event_type`, `resource`, …).
@@ -279,4 +313,49 @@ pub struct Notification {
     /// Variant of the `Event` enum (filled by the naming pass).
     #[serde(default)]
     pub variant: String,
+    /// The path of the payload's type from the crate root (filled by the type-space pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_type: Option<String>,
+}
+
+/// One Rust type for a structure or an enumeration: every field of the same shape (names, types,
+/// required flags, enum values, markers, nesting) and the same name shares it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TypeDef {
+    /// The Rust name, e.g. `Amount`.
+    pub name: String,
+    /// The module defining it: an operation's or notification's own module when only it uses the
+    /// type, else `v3::<family>::types` or, across families, `types`.
+    pub module: Vec<String>,
+    /// Cargo features any of which compiles it (the families of its users; `notifications`).
+    pub features: Vec<String>,
+    pub kind: TypeKind,
+    /// Where it is used, e.g. `POST /v3/pay/transactions/jsapi json.amount`, sorted.
+    pub uses: Vec<String>,
+    /// Used in a request (it gets a builder).
+    pub request: bool,
+    /// Used in a response or a notification payload (it gets a decoding schema).
+    pub response: bool,
+    /// The shape, as the field of its first use (members in `children`).
+    pub shape: Field,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TypeKind {
+    /// A structure (an object, an array's items, or the structure inside a string).
+    Struct,
+    /// An enumeration of strings or integers.
+    Enum,
+}
+
+impl TypeDef {
+    /// `v3::pay::types::Amount`.
+    pub fn path(&self) -> String {
+        let mut path = self.module.join("::");
+        if !path.is_empty() {
+            path.push_str("::");
+        }
+        path + &self.name
+    }
 }

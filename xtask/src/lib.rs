@@ -12,7 +12,9 @@ pub mod load;
 pub mod lower;
 pub mod naming;
 pub mod parse;
+pub mod typespace;
 pub mod emit;
+pub mod import;
 
 pub use error::PageError;
 pub use load::load;

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::error::PageError;
 use crate::ir::Api;
 use crate::lower::{lower, Lowered};
-use crate::{naming, parse};
+use crate::{naming, parse, typespace};
 
 /// Reads every page of a docs tree: `openapi/v3/**` and `webhook/v3/**` where present,
 /// otherwise every `.md` under `dir`. Returns all bad pages' errors at once.
@@ -52,6 +52,7 @@ pub fn load(dir: &Path) -> Result<Api, Vec<PageError>> {
     }
     api.notifications.sort_by(|a, b| a.event_type.cmp(&b.event_type));
     naming::name(&mut api);
+    typespace::assign(&mut api);
     Ok(api)
 }
 

@@ -2,11 +2,11 @@
 //! meaning of the tables, nothing of Rust.
 
 use crate::error::PageError;
-use crate::ir::{BaseUri, Encoding, Encryption, Field, Method, Notification, Operation, Part, Request, Response, Type};
+use crate::ir::{BaseUri, Encoding, Encryption, Field, Filled, Method, Notification, Operation, Part, Request, Response, Type};
 use crate::parse::{attr, Block, Page, RawField, Row, Table, TableKind};
 
 /// What one page holds.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum Lowered {
     /// The operations, and the page defects worked around (`file:line: …`).
     Operations(Vec<Operation>, Vec<String>),
@@ -26,6 +26,9 @@ pub enum Location {
 
 pub fn locate(relative: &str) -> Location {
     let stem = relative.strip_suffix(".md").unwrap_or(relative);
+    // `a/b/index.md` is the page of the folder's own URL, `/a/b/`.
+    let stem = stem.strip_suffix("/index").map(|folder| format!("{folder}/")).unwrap_or_else(|| stem.to_owned());
+    let stem = stem.as_str();
     if let Some(index) = stem.find("webhook/v3/").filter(|&i| i == 0 || stem[..i].ends_with('/')) {
         return Location::Notification(stem[index + "webhook/v3/".len()..].to_owned());
     }
@@ -45,7 +48,7 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
             let mut operations = Vec::new();
             let mut warnings = Vec::new();
             for section in sections(page) {
-                let Section { line, method, title, request, response } = section;
+                let Section { line, method, title, request, response, docs } = section;
                 let Some(method) = method else {
                     errors.push(error(line, format!("unknown method anchor `{title}`")));
                     continue;
@@ -73,10 +76,13 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
                         family: family(&path),
                         path: path.clone(),
                         title: if title.contains("$frontmatter") || title.is_empty() { page.title.clone() } else { title },
+                        group: group(page),
                         description: page.description.clone(),
+                        docs,
                         request,
                         response,
                         module: Vec::new(),
+                        response_type: None,
                     }),
                     (request, response) => errors.extend(request.err().into_iter().chain(response.err())),
                 }
@@ -112,6 +118,18 @@ struct Section<'a> {
     title: String,
     request: Option<&'a Table>,
     response: Option<&'a Table>,
+    /// Official documentation links given in the section.
+    docs: Vec<String>,
+}
+
+/// The title of a page holding several operations: its `{#mix}` heading (or front matter).
+fn group(page: &Page) -> Option<String> {
+    page.blocks.iter().find_map(|block| match block {
+        Block::Heading { text, anchor: Some(anchor), .. } if anchor == "mix" => {
+            Some(if text.contains("$frontmatter") || text.is_empty() { page.title.clone() } else { text.clone() })
+        }
+        _ => None,
+    })
 }
 
 /// Headings with a method anchor, each with the tables that follow it.
@@ -125,8 +143,14 @@ fn sections(page: &Page) -> Vec<Section<'_>> {
                 title: text.clone(),
                 request: None,
                 response: None,
+                docs: Vec::new(),
             }),
             Block::Heading { .. } => {}
+            Block::Link { url, .. } => {
+                if let Some(section) = sections.last_mut().filter(|s| !s.docs.contains(url)) {
+                    section.docs.push(url.clone());
+                }
+            }
             Block::Table(table) => {
                 if let Some(section) = sections.last_mut() {
                     let slot = match table.kind {
@@ -195,13 +219,32 @@ fn lower_request(path: &str, table: &Table) -> Located<(Request, Vec<(usize, Str
                     enum_values: Vec::new(),
                     encrypted: None,
                     encoded: None,
+                    filled: None,
                     children: Vec::new(),
                     rust: None,
                 });
             }
         }
     }
+    mark_filled(&mut request);
     Ok((request, notes))
+}
+
+/// The fields the transport fills: `Wechatpay-Serial` (named after the key it encrypts with) and
+/// a required top-level `mchid` / `sp_mchid` of the query or the JSON body (the client's own
+/// merchant id). Path parameters are never filled: they address the resource.
+fn mark_filled(request: &mut Request) {
+    for header in &mut request.headers {
+        if header.name.eq_ignore_ascii_case("wechatpay-serial") {
+            header.filled = Some(Filled::WechatpaySerial);
+        }
+    }
+    let json = request.json.iter_mut().flat_map(|part| part.fields.iter_mut());
+    for field in request.query.iter_mut().chain(json) {
+        if field.required && field.ty == Type::String && matches!(field.name.as_str(), "mchid" | "sp_mchid") {
+            field.filled = Some(Filled::Mchid);
+        }
+    }
 }
 
 fn part(field: Field) -> Located<Part> {
@@ -257,12 +300,14 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Not
                 event_types: vec![event_type.to_owned()],
                 title: page.title.clone(),
                 description: page.description.clone(),
+                docs: section.docs.clone(),
                 headers,
                 envelope,
                 payload: Vec::new(),
                 untyped: Some(untyped.clone()),
                 module: Vec::new(),
                 variant: String::new(),
+                payload_type: None,
             };
             return Ok((notification, vec![untyped]));
         }
@@ -290,12 +335,14 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Not
         event_types,
         title: page.title.clone(),
         description: page.description.clone(),
+        docs: section.docs.clone(),
         headers,
         envelope,
         payload,
         untyped: None,
         module: Vec::new(),
         variant: String::new(),
+        payload_type: None,
     };
     Ok((notification, warnings))
 }
@@ -453,6 +500,7 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
             enum_values,
             encrypted,
             encoded,
+            filled: None,
             children: Vec::new(),
             rust: None,
         },

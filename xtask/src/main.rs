@@ -11,6 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "usage:
   cargo xtask codegen [--specs DIR] [--out DIR] [--check] [--stats]
+  cargo xtask import DOCS [--specs DIR] [--check]
   cargo xtask ir [--specs DIR]
   cargo xtask diff OLD NEW | --git REV  [--format text|markdown|json] [--deny-breaking] [--show-descriptions]
   cargo xtask-bench [--corpus DIR] [--runs N] [--family NAME] [--no-check]   (release build)";
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
     match command.as_str() {
         "codegen" => run_codegen(&args),
         "ir" => run_ir(&args),
+        "import" => run_import(&args),
         "diff" => xtask::diff::main(args),
         "bench" => xtask::bench::main(args),
         _ => {
@@ -129,6 +131,66 @@ fn run_ir(args: &[String]) -> ExitCode {
             for error in &errors {
                 eprintln!("error: {error}");
             }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_import(args: &[String]) -> ExitCode {
+    let parsed = (|| -> Result<(PathBuf, PathBuf), String> {
+        let mut docs = None;
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "--specs" => {
+                    rest.next().ok_or("--specs needs a directory")?;
+                }
+                "--check" => {}
+                other if other.starts_with("--") => return Err(format!("unknown option `{other}`")),
+                other if docs.is_none() => docs = Some(PathBuf::from(other)),
+                other => return Err(format!("unexpected argument `{other}`")),
+            }
+        }
+        let docs = docs.ok_or("import needs the docs tree (e.g. ../shared/corpus)")?;
+        let specs = option(args, "--specs")?.unwrap_or_else(|| root().join("specs"));
+        Ok((docs, specs))
+    })();
+    let (docs, specs) = match parsed {
+        Ok(paths) => paths,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let check = args.iter().any(|a| a == "--check");
+    let start = Instant::now();
+    match xtask::import::run(&docs, &specs, check) {
+        Ok(report) => {
+            let verb = if check { "would be" } else { "" };
+            for (what, list) in [("added", &report.added), ("changed", &report.changed), ("removed", &report.removed)] {
+                for page in list.iter() {
+                    println!("{what:>8}{} {page}", if verb.is_empty() { String::new() } else { format!(" ({verb})") });
+                }
+            }
+            for warning in &report.reviewed {
+                println!("reviewed: {warning}");
+            }
+            for warning in &report.unreviewed {
+                eprintln!("warning: {warning} (not reviewed: correct it or accept it in specs/{})", xtask::import::OVERRIDES);
+            }
+            println!("{} in {} ms", report.summary(), start.elapsed().as_millis());
+            if check && !report.up_to_date() {
+                eprintln!("specs/ is not what `cargo xtask import {}` writes", docs.display());
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            eprintln!("{} error(s); nothing written", errors.len());
             ExitCode::FAILURE
         }
     }

@@ -21,7 +21,7 @@ use crate::ir::{Api, Field, RustNames, Type};
 
 pub const METHOD_MODULES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-const RESERVED_TYPES: &[&str] = &[
+pub const RESERVED_TYPES: &[&str] = &[
     "Request", "RequestBuilder", "Response", "Payload", "Option", "Result", "String", "Vec", "Box", "Some", "None",
     "Ok", "Err", "Self", "Default", "Chain", "Clone", "Debug", "PartialEq", "Eq", "Hash", "From", "Into", "Send", "Sync",
     "Sized", "Copy", "Iterator", "IntoIterator", "ToString", "ToOwned", "Drop", "Fn", "FnMut", "FnOnce",
@@ -37,27 +37,27 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot be raw identifiers.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
-/// Fills every `module` and `rust` name of the IR.
+/// Fills every `module`, field identifier, enum variant and event variant of the IR. Type names
+/// are the type space's (`typespace.rs`).
 pub fn name(api: &mut Api) {
     let modules = ModuleNames::new(api.operations.iter().map(|op| op.path.as_str()));
     for op in &mut api.operations {
         op.module = modules.module(&op.path);
         op.module.push(op.method.as_str().to_owned());
-        let mut types = TypeNames::new();
         let request = &mut op.request;
         let mut fields = FieldNames::default();
         for field in request.path_params.iter_mut().chain(request.query.iter_mut()).chain(request.headers.iter_mut()) {
-            name_field(field, "Request", &mut fields, &mut types, false);
+            name_field(field, &mut fields);
         }
         for part in [&mut request.json, &mut request.multipart].into_iter().flatten() {
             for field in &mut part.fields {
-                name_field(field, "Request", &mut fields, &mut types, true);
+                name_field(field, &mut fields);
             }
         }
         if let crate::ir::Response::Json { fields: response } = &mut op.response {
             let mut names = FieldNames::default();
             for field in response {
-                name_field(field, "Response", &mut names, &mut types, true);
+                name_field(field, &mut names);
             }
         }
     }
@@ -66,10 +66,9 @@ pub fn name(api: &mut Api) {
         let module = unique(snake(&notification.event_type), &mut events);
         notification.module = vec!["webhook".into(), "v3".into(), module.clone()];
         notification.variant = camel(&notification.event_type, "Event");
-        let mut types = TypeNames::new();
         let mut names = FieldNames::default();
         for field in &mut notification.payload {
-            name_field(field, "Payload", &mut names, &mut types, true);
+            name_field(field, &mut names);
         }
     }
     let mut variants = BTreeSet::from(["Unknown".to_owned()]);
@@ -78,29 +77,15 @@ pub fn name(api: &mut Api) {
     }
 }
 
-/// Names one field (and, recursively, its members). `structured` is false for path, query
-/// and header parameters, whose objects stay untyped JSON.
-fn name_field(field: &mut Field, parent_type: &str, siblings: &mut FieldNames, types: &mut TypeNames, structured: bool) {
-    let (ident, mut renamed) = siblings.take(&field.name);
-    let has_struct = structured && !field.children.is_empty() && matches!(field.ty, Type::Object | Type::ObjectArray | Type::String);
-    let variants = if has_struct { Vec::new() } else { enum_variants(field) };
-    let type_name = if has_struct || !variants.is_empty() {
-        let (name, why) = types.take(&field.name, parent_type);
-        if renamed.is_none() {
-            renamed = why;
-        }
-        Some(name)
-    } else {
-        None
-    };
-    if has_struct {
-        let parent = type_name.clone().unwrap_or_default();
-        let mut names = FieldNames::default();
-        for child in &mut field.children {
-            name_field(child, &parent, &mut names, types, true);
-        }
+/// Names one field and, recursively, its members.
+fn name_field(field: &mut Field, siblings: &mut FieldNames) {
+    let (ident, renamed) = siblings.take(&field.name);
+    let variants = enum_variants(field);
+    let mut names = FieldNames::default();
+    for child in &mut field.children {
+        name_field(child, &mut names);
     }
-    field.rust = Some(RustNames { field: ident, type_name, renamed, variants });
+    field.rust = Some(RustNames { field: ident, type_name: None, type_path: None, renamed, variants });
 }
 
 /// Variants of an enumerated string or integer field; empty when the field is not an enum.
@@ -164,38 +149,6 @@ impl FieldNames {
     }
 }
 
-struct TypeNames {
-    taken: BTreeSet<String>,
-}
-
-impl TypeNames {
-    fn new() -> Self {
-        TypeNames { taken: RESERVED_TYPES.iter().map(|s| s.to_string()).collect() }
-    }
-
-    fn take(&mut self, field: &str, parent: &str) -> (String, Option<String>) {
-        let base = camel(field, "T");
-        let free = |taken: &BTreeSet<String>, name: &str| !taken.contains(name) && !taken.contains(&format!("{name}Builder"));
-        let (name, why) = if free(&self.taken, &base) && !base.ends_with("Builder") {
-            (base, None)
-        } else {
-            let prefixed = format!("{parent}{base}");
-            if free(&self.taken, &prefixed) {
-                (prefixed, Some(format!("type `{base}` is taken")))
-            } else {
-                let mut n = 2;
-                while !free(&self.taken, &format!("{prefixed}{n}")) {
-                    n += 1;
-                }
-                (format!("{prefixed}{n}"), Some(format!("types `{base}` and `{prefixed}` are taken")))
-            }
-        };
-        self.taken.insert(name.clone());
-        self.taken.insert(format!("{name}Builder"));
-        (name, why)
-    }
-}
-
 /// Module names for URL path segments, unique among siblings.
 struct ModuleNames {
     /// (parent segments joined, segment) → identifier.
@@ -206,7 +159,7 @@ impl ModuleNames {
     fn new<'a>(paths: impl Iterator<Item = &'a str>) -> Self {
         let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for path in paths {
-            let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            let segments = segments(path);
             for i in 0..segments.len() {
                 children.entry(segments[..i].join("/")).or_default().insert(segments[i].to_owned());
             }
@@ -214,6 +167,10 @@ impl ModuleNames {
         let mut names = BTreeMap::new();
         for (parent, segments) in children {
             let mut taken: BTreeSet<String> = METHOD_MODULES.iter().map(|s| s.to_string()).collect();
+            // A family's module holds its shared types in `types`.
+            if parent.matches('/').count() == 1 {
+                taken.insert("types".to_owned());
+            }
             for segment in segments {
                 let ident = unique(module_ident(&segment), &mut taken);
                 names.insert((parent.clone(), segment), ident);
@@ -223,11 +180,17 @@ impl ModuleNames {
     }
 
     fn module(&self, path: &str) -> Vec<String> {
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let segments = segments(path);
         (0..segments.len())
             .map(|i| self.names[&(segments[..i].join("/"), segments[i].to_owned())].clone())
             .collect()
     }
+}
+
+/// The segments of a URL path; the empty one of a trailing `/` (a folder's `index.md` page) is
+/// not a module.
+pub fn segments(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
 }
 
 fn module_ident(segment: &str) -> String {
@@ -264,7 +227,7 @@ fn unique(base: String, taken: &mut BTreeSet<String>) -> String {
 }
 
 /// Like [`unique`] for CamelCase names: `Name`, `Name2`, `Name3`…
-fn unique_camel(base: String, taken: &mut BTreeSet<String>) -> String {
+pub fn unique_camel(base: String, taken: &mut BTreeSet<String>) -> String {
     let mut candidate = base.clone();
     let mut n = 2;
     while taken.contains(&candidate) {
@@ -348,14 +311,5 @@ mod tests {
         assert_eq!(names.take("self").0, "self_");
         assert_eq!(names.take("名称").0, "field");
         assert_eq!(names.take("名字").0, "field_2");
-    }
-
-    #[test]
-    fn colliding_types_get_parent_prefix_then_number() {
-        let mut types = TypeNames::new();
-        assert_eq!(types.take("amount", "Request").0, "Amount");
-        assert_eq!(types.take("amount", "Response").0, "ResponseAmount");
-        assert_eq!(types.take("amount", "Response").0, "ResponseAmount2");
-        assert_eq!(types.take("request", "Response").0, "ResponseRequest");
     }
 }

@@ -23,7 +23,12 @@ pub enum Block {
     Heading { line: usize, level: usize, text: String, anchor: Option<String> },
     /// A table closed by `{.im-table #request}` or `{.im-table #response}`.
     Table(Table),
+    /// A link to the official documentation (`https://pay.weixin.qq.com/…`) outside tables.
+    Link { line: usize, url: String },
 }
+
+/// Where the official documentation lives; links elsewhere are not facts of the operation.
+pub const OFFICIAL_DOCS: &str = "https://pay.weixin.qq.com/";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TableKind {
@@ -144,6 +149,9 @@ pub fn parse(text: &str) -> (Page, Vec<ParseError>) {
                 }
             }
             Event::End(TagEnd::Table) => pending = table.take(),
+            Event::Start(Tag::Link { dest_url, .. }) if table.is_none() && dest_url.starts_with(OFFICIAL_DOCS) => {
+                page.blocks.push(Block::Link { line: lines.line(range.start), url: dest_url.to_string() });
+            }
             Event::Start(Tag::Paragraph) => paragraph = Some(range),
             Event::End(TagEnd::Paragraph) => {
                 let Some(range) = paragraph.take() else { continue };
@@ -218,7 +226,8 @@ fn close_table(t: PendingTable, kind: TableKind, page: &mut Page, errors: &mut V
     page.blocks.push(Block::Table(Table { line: t.line, kind, rows }));
 }
 
-fn read_row(line: usize, cells: &[String]) -> Result<Row, String> {
+/// One body row from its cells (name, type, description).
+pub fn read_row(line: usize, cells: &[String]) -> Result<Row, String> {
     let first = cells.first().map(String::as_str).unwrap_or_default();
     let (name, name_attrs) = split_attrs(first);
     if attr(&name_attrs, "colspan").is_some() {

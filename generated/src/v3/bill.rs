@@ -2,6 +2,7 @@
 
 //! `/v3/bill`
 pub mod fundflowbill;
+pub mod sub_merchant_fundflowbill;
 pub mod tradebill;
 /// The chain to `/v3/bill` (`client.v3().bill()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
@@ -10,12 +11,22 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/bill/…`
+    /// `/v3/bill/fundflowbill/…`
     pub fn fundflowbill(self) -> fundflowbill::Chain<'a, T> {
         fundflowbill::Chain::new(self.0)
     }
-    /// `/v3/bill/…`
+    /// `/v3/bill/sub-merchant-fundflowbill/…`
+    pub fn sub_merchant_fundflowbill(self) -> sub_merchant_fundflowbill::Chain<'a, T> {
+        sub_merchant_fundflowbill::Chain::new(self.0)
+    }
+    /// `/v3/bill/tradebill/…`
     pub fn tradebill(self) -> tradebill::Chain<'a, T> {
         tradebill::Chain::new(self.0)
     }
 }
+/// This family's operations, for the [registry](crate::registry).
+pub(crate) const OPERATIONS: &[crate::runtime::OperationInfo] = &[
+    fundflowbill::get::INFO,
+    sub_merchant_fundflowbill::get::INFO,
+    tradebill::get::INFO,
+];

@@ -9,8 +9,10 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/billdownload/…`
+    /// `/v3/billdownload/file/…`
     pub fn file(self) -> file::Chain<'a, T> {
         file::Chain::new(self.0)
     }
 }
+/// This family's operations, for the [registry](crate::registry).
+pub(crate) const OPERATIONS: &[crate::runtime::OperationInfo] = &[file::get::INFO];

@@ -9,8 +9,12 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/catering/…`
+    /// `/v3/catering/orders/…`
     pub fn orders(self) -> orders::Chain<'a, T> {
         orders::Chain::new(self.0)
     }
 }
+/// This family's operations, for the [registry](crate::registry).
+pub(crate) const OPERATIONS: &[crate::runtime::OperationInfo] = &[
+    orders::sync_status::post::INFO,
+];

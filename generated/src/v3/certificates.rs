@@ -10,25 +10,28 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `GET /v3/certificates`: List platform certificates
+    /// `GET /v3/certificates`: 获取平台证书列表
     pub fn get(self, request: get::Request) -> T::Future<'a, get::Request> {
         self.0.send_operation(request)
     }
 }
-/// List platform certificates
+/// This family's operations, for the [registry](crate::registry).
+pub(crate) const OPERATIONS: &[crate::runtime::OperationInfo] = &[get::INFO];
+/// 获取平台证书列表
 ///
 /// Lists the WeChat Pay platform certificates currently valid for the merchant, so that a new certificate can be picked up before the old one expires.
 ///
-/// `GET /v3/certificates` — [documentation](https://wechatpay.im/openapi/v3/certificates)
+/// `GET /v3/certificates`: [wechatpay.im](https://wechatpay.im/openapi/v3/certificates), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551764), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012715700)
 pub mod get {
+    pub use crate::types::Data;
+    pub use crate::types::EncryptCertificate;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Which certificates to list, SM2, RSA or ALL; RSA when omitted.
-        /// `SM2` | `RSA` | `ALL` 枚举值之一
-        ///
-        /// Optional.
-        pub algorithm_type: Option<AlgorithmType>,
+        #[serde(default, rename = "query.algorithm_type")]
+        pub algorithm_type: Option<crate::v3::certificates::get::AlgorithmType>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -39,27 +42,40 @@ pub mod get {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        algorithm_type: Option<AlgorithmType>,
+        algorithm_type: Option<crate::v3::certificates::get::AlgorithmType>,
     }
     impl RequestBuilder {
         /// Which certificates to list, SM2, RSA or ALL; RSA when omitted.
-        /// `SM2` | `RSA` | `ALL` 枚举值之一
-        ///
-        /// Optional.
-        pub fn algorithm_type(mut self, value: impl Into<AlgorithmType>) -> Self {
+        pub fn algorithm_type(
+            mut self,
+            value: impl Into<crate::v3::certificates::get::AlgorithmType>,
+        ) -> Self {
             self.algorithm_type = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`algorithm_type`](Self::algorithm_type) with a built value.
+        pub fn set_algorithm_type(
+            mut self,
+            value: Option<crate::v3::certificates::get::AlgorithmType>,
+        ) -> Self {
+            self.algorithm_type = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, _at: &str, _missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            _at: &str,
+            _problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             Some(Request {
                 algorithm_type: self.algorithm_type,
             })
@@ -93,11 +109,25 @@ pub mod get {
             Ok(crate::runtime::Body::Empty)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
+    pub use crate::types::CertificatesResponse as Response;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "GET",
+        "/v3/certificates",
+        "certificates",
+        "获取平台证书列表",
+        "v3::certificates::get",
+        "https://wechatpay.im/openapi/v3/certificates",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012551764",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012715700",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// Which certificates to list, SM2, RSA or ALL; RSA when omitted.
-    /// `SM2` | `RSA` | `ALL` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum AlgorithmType {
@@ -108,7 +138,7 @@ pub mod get {
         /// `ALL`
         All,
         /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
+        Unknown(crate::UnknownValue),
     }
     impl AlgorithmType {
         /// The value on the wire.
@@ -117,7 +147,7 @@ pub mod get {
                 AlgorithmType::Sm2 => "SM2",
                 AlgorithmType::Rsa => "RSA",
                 AlgorithmType::All => "ALL",
-                AlgorithmType::Unknown(value) => value,
+                AlgorithmType::Unknown(value) => value.as_str(),
             }
         }
     }
@@ -127,57 +157,9 @@ pub mod get {
                 "SM2" => AlgorithmType::Sm2,
                 "RSA" => AlgorithmType::Rsa,
                 "ALL" => AlgorithmType::All,
-                other => AlgorithmType::Unknown(other.to_owned()),
+                other => AlgorithmType::Unknown(crate::UnknownValue(other.to_owned())),
             }
         }
     }
-    crate::runtime::string_enum_serde!(AlgorithmType);
-    /// The certificate, encrypted with the APIv3 key.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct EncryptCertificate {
-        /// Encryption algorithm, such as AEAD_AES_256_GCM.
-        ///
-        /// Required.
-        pub algorithm: String,
-        /// Nonce used for the encryption.
-        ///
-        /// Required.
-        pub nonce: String,
-        /// Associated data used for the encryption, always `certificate`.
-        ///
-        /// Required.
-        pub associated_data: String,
-        /// Base64 ciphertext of the PEM certificate.
-        ///
-        /// Required.
-        pub ciphertext: String,
-    }
-    /// The certificates.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Data {
-        /// Certificate serial number.
-        ///
-        /// Required.
-        pub serial_no: String,
-        /// Start of validity.
-        ///
-        /// Required.
-        pub effective_time: String,
-        /// End of validity.
-        ///
-        /// Required.
-        pub expire_time: String,
-        /// The certificate, encrypted with the APIv3 key.
-        ///
-        /// Required.
-        pub encrypt_certificate: EncryptCertificate,
-    }
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Response {
-        /// The certificates.
-        ///
-        /// Required.
-        pub data: Vec<Data>,
-    }
+    crate::runtime::string_enum!(AlgorithmType);
 }

@@ -2,6 +2,7 @@
 
 //! `/v3/refund`
 pub mod domestic;
+pub mod types;
 /// The chain to `/v3/refund` (`client.v3().refund()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
 impl<'a, T: ?Sized> Chain<'a, T> {
@@ -9,8 +10,14 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/refund/…`
+    /// `/v3/refund/domestic/…`
     pub fn domestic(self) -> domestic::Chain<'a, T> {
         domestic::Chain::new(self.0)
     }
 }
+/// This family's operations, for the [registry](crate::registry).
+pub(crate) const OPERATIONS: &[crate::runtime::OperationInfo] = &[
+    domestic::refunds::post::INFO,
+    domestic::refunds::by_out_refund_no::get::INFO,
+    domestic::refunds::by_refund_id::apply_abnormal_refund::post::INFO,
+];

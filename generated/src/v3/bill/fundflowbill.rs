@@ -10,38 +10,35 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `GET /v3/bill/fundflowbill`: Request a fund flow bill
+    /// `GET /v3/bill/fundflowbill`: 申请资金账单
     pub fn get(self, request: get::Request) -> T::Future<'a, get::Request> {
         self.0.send_operation(request)
     }
 }
-/// Request a fund flow bill
+/// 申请资金账单
 ///
 /// Gets a download address for the daily file of money movements on a merchant account (business numbers, income and expense, booking times), for reconciliation.
 ///
-/// `GET /v3/bill/fundflowbill` — [documentation](https://wechatpay.im/openapi/v3/bill/fundflowbill)
+/// `GET /v3/bill/fundflowbill`: [wechatpay.im](https://wechatpay.im/openapi/v3/bill/fundflowbill), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791867), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070400), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012810609), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791888), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791908), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556748), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421185), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421284), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421365), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421456), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071235), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551886), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012739125), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080243), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759690), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759741), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760136), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760229), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462134), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462202), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462358), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462607), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080596), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012709668), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760535), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886292), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760672)
 pub mod get {
+    pub use crate::types::AccountType;
+    pub use crate::types::TarType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Day of the bill, YYYY-MM-DD.
-        ///
-        /// Required.
+        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
+        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Which account. BASIC is the basic account, OPERATION the operating account, FEES the fee account.
-        /// `BASIC` | `OPERATION` | `FEES` 枚举值之一
-        ///
-        /// Optional.
-        pub account_type: Option<AccountType>,
+        #[serde(default, rename = "query.account_type")]
+        pub account_type: Option<crate::types::AccountType>,
         /// Compress the file; GZIP is the only choice.
-        /// `GZIP` 枚举值
-        ///
-        /// Optional.
-        pub tar_type: Option<TarType>,
+        #[serde(default, rename = "query.tar_type")]
+        pub tar_type: Option<crate::types::TarType>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,55 +51,76 @@ pub mod get {
     pub struct RequestBuilder {
         bill_date: Option<String>,
         sub_mchid: Option<String>,
-        account_type: Option<AccountType>,
-        tar_type: Option<TarType>,
+        account_type: Option<crate::types::AccountType>,
+        tar_type: Option<crate::types::TarType>,
     }
     impl RequestBuilder {
-        /// Day of the bill, YYYY-MM-DD.
-        ///
-        /// Required.
+        /// **Required.** Day of the bill, YYYY-MM-DD.
         pub fn bill_date(mut self, value: impl Into<String>) -> Self {
             self.bill_date = Some(value.into());
             self
         }
+        /// Sets or clears [`bill_date`](Self::bill_date) with a built value.
+        pub fn set_bill_date(mut self, value: Option<String>) -> Self {
+            self.bill_date = value;
+            self
+        }
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
         pub fn sub_mchid(mut self, value: impl Into<String>) -> Self {
             self.sub_mchid = Some(value.into());
             self
         }
+        /// Sets or clears [`sub_mchid`](Self::sub_mchid) with a built value.
+        pub fn set_sub_mchid(mut self, value: Option<String>) -> Self {
+            self.sub_mchid = value;
+            self
+        }
         /// Which account. BASIC is the basic account, OPERATION the operating account, FEES the fee account.
-        /// `BASIC` | `OPERATION` | `FEES` 枚举值之一
-        ///
-        /// Optional.
-        pub fn account_type(mut self, value: impl Into<AccountType>) -> Self {
+        pub fn account_type(
+            mut self,
+            value: impl Into<crate::types::AccountType>,
+        ) -> Self {
             self.account_type = Some(value.into());
             self
         }
+        /// Sets or clears [`account_type`](Self::account_type) with a built value.
+        pub fn set_account_type(
+            mut self,
+            value: Option<crate::types::AccountType>,
+        ) -> Self {
+            self.account_type = value;
+            self
+        }
         /// Compress the file; GZIP is the only choice.
-        /// `GZIP` 枚举值
-        ///
-        /// Optional.
-        pub fn tar_type(mut self, value: impl Into<TarType>) -> Self {
+        pub fn tar_type(mut self, value: impl Into<crate::types::TarType>) -> Self {
             self.tar_type = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`tar_type`](Self::tar_type) with a built value.
+        pub fn set_tar_type(mut self, value: Option<crate::types::TarType>) -> Self {
+            self.tar_type = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             let bill_date = crate::runtime::required(
                 self.bill_date,
                 at,
                 "bill_date",
-                missing,
+                problems,
             );
             Some(Request {
                 bill_date: bill_date?,
@@ -149,89 +167,47 @@ pub mod get {
             Ok(crate::runtime::Body::Empty)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Which account. BASIC is the basic account, OPERATION the operating account, FEES the fee account.
-    /// `BASIC` | `OPERATION` | `FEES` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum AccountType {
-        /// `BASIC`
-        Basic,
-        /// `OPERATION`
-        Operation,
-        /// `FEES`
-        Fees,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl AccountType {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                AccountType::Basic => "BASIC",
-                AccountType::Operation => "OPERATION",
-                AccountType::Fees => "FEES",
-                AccountType::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for AccountType {
-        fn from(value: &str) -> Self {
-            match value {
-                "BASIC" => AccountType::Basic,
-                "OPERATION" => AccountType::Operation,
-                "FEES" => AccountType::Fees,
-                other => AccountType::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(AccountType);
-    /// Compress the file; GZIP is the only choice.
-    /// `GZIP` 枚举值
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum TarType {
-        /// `GZIP`
-        Gzip,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl TarType {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                TarType::Gzip => "GZIP",
-                TarType::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for TarType {
-        fn from(value: &str) -> Self {
-            match value {
-                "GZIP" => TarType::Gzip,
-                other => TarType::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(TarType);
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Response {
-        /// Digest algorithm of the file, such as SHA1.
-        ///
-        /// Required.
-        pub hash_type: String,
-        /// Digest of the file, to check the download.
-        ///
-        /// Required.
-        pub hash_value: String,
-        /// Short-lived address to fetch the file through the bill download operation.
-        ///
-        /// Required.
-        pub download_url: String,
-    }
+    pub use crate::types::FundflowbillResponse as Response;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "GET",
+        "/v3/bill/fundflowbill",
+        "bill",
+        "申请资金账单",
+        "v3::bill::fundflowbill::get",
+        "https://wechatpay.im/openapi/v3/bill/fundflowbill",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791867",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013070400",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012810609",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791888",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791908",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012556748",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421185",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421284",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421365",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421456",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013071235",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012551886",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012739125",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080243",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759690",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759741",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760136",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760229",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462134",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462202",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462358",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462607",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080596",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012709668",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760535",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012886292",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760672",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
 }

@@ -10,38 +10,34 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `GET /v3/bill/tradebill`: Request a transaction bill
+    /// `GET /v3/bill/tradebill`: 申请交易账单
     pub fn get(self, request: get::Request) -> T::Future<'a, get::Request> {
         self.0.send_operation(request)
     }
 }
-/// Request a transaction bill
+/// 申请交易账单
 ///
 /// Gets a download address for the daily file listing the transactions of one day (amounts, times, discounts), for reconciling orders, refunds and settlement.
 ///
-/// `GET /v3/bill/tradebill` — [documentation](https://wechatpay.im/openapi/v3/bill/tradebill)
+/// `GET /v3/bill/tradebill`: [wechatpay.im](https://wechatpay.im/openapi/v3/bill/tradebill), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791866), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070395), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012810606), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791887), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791907), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556692), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421176), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421277), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421361), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421450), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071227), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551932), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012739068), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080242), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759683), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759737), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760132), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760228), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462129), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462197), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462343), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462604), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080595), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012709595), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760532), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886283), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760667)
 pub mod get {
+    pub use crate::types::TarType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Day of the bill, YYYY-MM-DD.
-        ///
-        /// Required.
+        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
+        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Which records to include. ALL lists every order; SUCCESS successful payments; REFUND refunds; RECHARGE_REFUND refunds of top-up funds; ALL_SPECIAL, SUC_SPECIAL and REF_SPECIAL are the corresponding special-format bills.
-        /// `ALL` | `SUCCESS` | `REFUND` | `RECHARGE_REFUND` | `ALL_SPECIAL` | `SUC_SPECIAL` | `REF_SPECIAL` 枚举值之一
-        ///
-        /// Optional.
-        pub bill_type: Option<BillType>,
+        #[serde(default, rename = "query.bill_type")]
+        pub bill_type: Option<crate::v3::bill::tradebill::get::BillType>,
         /// Compress the file; GZIP is the only choice.
-        /// `GZIP` 枚举值
-        ///
-        /// Optional.
-        pub tar_type: Option<TarType>,
+        #[serde(default, rename = "query.tar_type")]
+        pub tar_type: Option<crate::types::TarType>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,55 +50,76 @@ pub mod get {
     pub struct RequestBuilder {
         bill_date: Option<String>,
         sub_mchid: Option<String>,
-        bill_type: Option<BillType>,
-        tar_type: Option<TarType>,
+        bill_type: Option<crate::v3::bill::tradebill::get::BillType>,
+        tar_type: Option<crate::types::TarType>,
     }
     impl RequestBuilder {
-        /// Day of the bill, YYYY-MM-DD.
-        ///
-        /// Required.
+        /// **Required.** Day of the bill, YYYY-MM-DD.
         pub fn bill_date(mut self, value: impl Into<String>) -> Self {
             self.bill_date = Some(value.into());
             self
         }
+        /// Sets or clears [`bill_date`](Self::bill_date) with a built value.
+        pub fn set_bill_date(mut self, value: Option<String>) -> Self {
+            self.bill_date = value;
+            self
+        }
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
         pub fn sub_mchid(mut self, value: impl Into<String>) -> Self {
             self.sub_mchid = Some(value.into());
             self
         }
+        /// Sets or clears [`sub_mchid`](Self::sub_mchid) with a built value.
+        pub fn set_sub_mchid(mut self, value: Option<String>) -> Self {
+            self.sub_mchid = value;
+            self
+        }
         /// Which records to include. ALL lists every order; SUCCESS successful payments; REFUND refunds; RECHARGE_REFUND refunds of top-up funds; ALL_SPECIAL, SUC_SPECIAL and REF_SPECIAL are the corresponding special-format bills.
-        /// `ALL` | `SUCCESS` | `REFUND` | `RECHARGE_REFUND` | `ALL_SPECIAL` | `SUC_SPECIAL` | `REF_SPECIAL` 枚举值之一
-        ///
-        /// Optional.
-        pub fn bill_type(mut self, value: impl Into<BillType>) -> Self {
+        pub fn bill_type(
+            mut self,
+            value: impl Into<crate::v3::bill::tradebill::get::BillType>,
+        ) -> Self {
             self.bill_type = Some(value.into());
             self
         }
+        /// Sets or clears [`bill_type`](Self::bill_type) with a built value.
+        pub fn set_bill_type(
+            mut self,
+            value: Option<crate::v3::bill::tradebill::get::BillType>,
+        ) -> Self {
+            self.bill_type = value;
+            self
+        }
         /// Compress the file; GZIP is the only choice.
-        /// `GZIP` 枚举值
-        ///
-        /// Optional.
-        pub fn tar_type(mut self, value: impl Into<TarType>) -> Self {
+        pub fn tar_type(mut self, value: impl Into<crate::types::TarType>) -> Self {
             self.tar_type = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`tar_type`](Self::tar_type) with a built value.
+        pub fn set_tar_type(mut self, value: Option<crate::types::TarType>) -> Self {
+            self.tar_type = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             let bill_date = crate::runtime::required(
                 self.bill_date,
                 at,
                 "bill_date",
-                missing,
+                problems,
             );
             Some(Request {
                 bill_date: bill_date?,
@@ -149,11 +166,50 @@ pub mod get {
             Ok(crate::runtime::Body::Empty)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
+    pub use crate::types::FundflowbillResponse as Response;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "GET",
+        "/v3/bill/tradebill",
+        "bill",
+        "申请交易账单",
+        "v3::bill::tradebill::get",
+        "https://wechatpay.im/openapi/v3/bill/tradebill",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791866",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013070395",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012810606",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791887",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791907",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012556692",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421176",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421277",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421361",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421450",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013071227",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012551932",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012739068",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080242",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759683",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759737",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760132",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760228",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462129",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462197",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462343",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462604",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080595",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012709595",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760532",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012886283",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760667",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// Which records to include. ALL lists every order; SUCCESS successful payments; REFUND refunds; RECHARGE_REFUND refunds of top-up funds; ALL_SPECIAL, SUC_SPECIAL and REF_SPECIAL are the corresponding special-format bills.
-    /// `ALL` | `SUCCESS` | `REFUND` | `RECHARGE_REFUND` | `ALL_SPECIAL` | `SUC_SPECIAL` | `REF_SPECIAL` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum BillType {
@@ -172,7 +228,7 @@ pub mod get {
         /// `REF_SPECIAL`
         RefSpecial,
         /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
+        Unknown(crate::UnknownValue),
     }
     impl BillType {
         /// The value on the wire.
@@ -185,7 +241,7 @@ pub mod get {
                 BillType::AllSpecial => "ALL_SPECIAL",
                 BillType::SucSpecial => "SUC_SPECIAL",
                 BillType::RefSpecial => "REF_SPECIAL",
-                BillType::Unknown(value) => value,
+                BillType::Unknown(value) => value.as_str(),
             }
         }
     }
@@ -199,55 +255,9 @@ pub mod get {
                 "ALL_SPECIAL" => BillType::AllSpecial,
                 "SUC_SPECIAL" => BillType::SucSpecial,
                 "REF_SPECIAL" => BillType::RefSpecial,
-                other => BillType::Unknown(other.to_owned()),
+                other => BillType::Unknown(crate::UnknownValue(other.to_owned())),
             }
         }
     }
-    crate::runtime::string_enum_serde!(BillType);
-    /// Compress the file; GZIP is the only choice.
-    /// `GZIP` 枚举值
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum TarType {
-        /// `GZIP`
-        Gzip,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl TarType {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                TarType::Gzip => "GZIP",
-                TarType::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for TarType {
-        fn from(value: &str) -> Self {
-            match value {
-                "GZIP" => TarType::Gzip,
-                other => TarType::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(TarType);
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Response {
-        /// Digest algorithm of the file, such as SHA1.
-        ///
-        /// Required.
-        pub hash_type: String,
-        /// Digest of the file, to check the download.
-        ///
-        /// Required.
-        pub hash_value: String,
-        /// Short-lived address to fetch the file through the bill download operation.
-        ///
-        /// Required.
-        pub download_url: String,
-    }
+    crate::runtime::string_enum!(BillType);
 }

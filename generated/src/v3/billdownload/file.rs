@@ -10,27 +10,26 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `GET /v3/billdownload/file`: Download a bill file
+    /// `GET /v3/billdownload/file`: 下载账单
     pub fn get(self, request: get::Request) -> T::Future<'a, get::Request> {
         self.0.send_operation(request)
     }
 }
-/// Download a bill file
+/// 下载账单
 ///
 /// Fetches a bill file (transaction or fund flow) from the download address returned by a bill request; the body is the raw file.
 ///
-/// `GET /v3/billdownload/file` — [documentation](https://wechatpay.im/openapi/v3/billdownload/file)
+/// `GET /v3/billdownload/file`: [wechatpay.im](https://wechatpay.im/openapi/v3/billdownload/file), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791868), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070401), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012810615), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791889), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791909), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012085923), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421189), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421294), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421368), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421461), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071204), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071238), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012268886), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012289690), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012083163), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012083134), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012084371), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012084430), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012084687), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012062348), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013417983), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085421), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080230), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085682), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085877), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085803), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012231933), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462137), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462207), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462389), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462614), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080591), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080597), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012167495), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012167003), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886351), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012124894), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012158422), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012171219), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012163775), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012075366), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012076073), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013332327), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085435), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013332346), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013332309), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013332289), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085172), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013461816)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// The `token` query parameter of the download address.
-        ///
-        /// Required.
+        #[serde(rename = "query.token")]
         pub token: String,
         /// The `tartype` query parameter of the download address, when present.
-        ///
-        /// Optional.
+        #[serde(default, rename = "query.tartype")]
         pub tartype: Option<String>,
     }
     impl Request {
@@ -46,31 +45,42 @@ pub mod get {
         tartype: Option<String>,
     }
     impl RequestBuilder {
-        /// The `token` query parameter of the download address.
-        ///
-        /// Required.
+        /// **Required.** The `token` query parameter of the download address.
         pub fn token(mut self, value: impl Into<String>) -> Self {
             self.token = Some(value.into());
             self
         }
+        /// Sets or clears [`token`](Self::token) with a built value.
+        pub fn set_token(mut self, value: Option<String>) -> Self {
+            self.token = value;
+            self
+        }
         /// The `tartype` query parameter of the download address, when present.
-        ///
-        /// Optional.
         pub fn tartype(mut self, value: impl Into<String>) -> Self {
             self.tartype = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`tartype`](Self::tartype) with a built value.
+        pub fn set_tartype(mut self, value: Option<String>) -> Self {
+            self.tartype = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let token = crate::runtime::required(self.token, at, "token", missing);
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let token = crate::runtime::required(self.token, at, "token", problems);
             Some(Request {
                 token: token?,
                 tartype: self.tartype,
@@ -105,4 +115,68 @@ pub mod get {
     }
     /// The response: a byte stream (not signed).
     pub type Response = crate::runtime::ByteStream;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "GET",
+        "/v3/billdownload/file",
+        "billdownload",
+        "下载账单",
+        "v3::billdownload::file::get",
+        "https://wechatpay.im/openapi/v3/billdownload/file",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791868",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013070401",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012810615",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791889",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791909",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012085923",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421189",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421294",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421368",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421461",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013071204",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013071238",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012268886",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012289690",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012083163",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012083134",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012084371",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012084430",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012084687",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012062348",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013417983",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012085421",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080230",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012085682",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012085877",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012085803",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012231933",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462137",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462207",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462389",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462614",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080591",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080597",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012167495",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012167003",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012886351",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012124894",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012158422",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012171219",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012163775",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012075366",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012076073",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013332327",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012085435",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013332346",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013332309",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013332289",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012085172",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013461816",
+        ],
+        crate::runtime::ResponseKind::Stream,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
 }

@@ -9,7 +9,7 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/catering/orders/…`
+    /// `/v3/catering/orders/sync-status/…`
     pub fn sync_status(self) -> sync_status::Chain<'a, T> {
         sync_status::Chain::new(self.0)
     }

@@ -2,6 +2,7 @@
 
 //! `/v3/merchant/media`
 pub mod upload;
+pub mod video_upload;
 /// The chain to `/v3/merchant/media` (`client.v3().merchant().media()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
 impl<'a, T: ?Sized> Chain<'a, T> {
@@ -9,8 +10,12 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/merchant/media/…`
+    /// `/v3/merchant/media/upload/…`
     pub fn upload(self) -> upload::Chain<'a, T> {
         upload::Chain::new(self.0)
+    }
+    /// `/v3/merchant/media/video_upload/…`
+    pub fn video_upload(self) -> video_upload::Chain<'a, T> {
+        video_upload::Chain::new(self.0)
     }
 }

@@ -9,7 +9,7 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/pay/partner/…`
+    /// `/v3/pay/partner/transactions/…`
     pub fn transactions(self) -> transactions::Chain<'a, T> {
         transactions::Chain::new(self.0)
     }

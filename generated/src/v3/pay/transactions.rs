@@ -2,9 +2,13 @@
 
 //! `/v3/pay/transactions`
 pub mod app;
+pub mod app_with_contract;
+pub mod codepay;
+pub mod exposure;
 pub mod h5;
 pub mod id;
 pub mod jsapi;
+pub mod jsapi_with_contract;
 pub mod native;
 pub mod out_trade_no;
 /// The chain to `/v3/pay/transactions` (`client.v3().pay().transactions()`).
@@ -14,27 +18,43 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/pay/transactions/…`
+    /// `/v3/pay/transactions/app/…`
     pub fn app(self) -> app::Chain<'a, T> {
         app::Chain::new(self.0)
     }
-    /// `/v3/pay/transactions/…`
+    /// `/v3/pay/transactions/app-with-contract/…`
+    pub fn app_with_contract(self) -> app_with_contract::Chain<'a, T> {
+        app_with_contract::Chain::new(self.0)
+    }
+    /// `/v3/pay/transactions/codepay/…`
+    pub fn codepay(self) -> codepay::Chain<'a, T> {
+        codepay::Chain::new(self.0)
+    }
+    /// `/v3/pay/transactions/exposure/…`
+    pub fn exposure(self) -> exposure::Chain<'a, T> {
+        exposure::Chain::new(self.0)
+    }
+    /// `/v3/pay/transactions/h5/…`
     pub fn h5(self) -> h5::Chain<'a, T> {
         h5::Chain::new(self.0)
     }
-    /// `/v3/pay/transactions/…`
+    /// `/v3/pay/transactions/id/…`
     pub fn id(self) -> id::Chain<'a, T> {
         id::Chain::new(self.0)
     }
-    /// `/v3/pay/transactions/…`
+    /// `/v3/pay/transactions/jsapi/…`
     pub fn jsapi(self) -> jsapi::Chain<'a, T> {
         jsapi::Chain::new(self.0)
     }
-    /// `/v3/pay/transactions/…`
+    /// `/v3/pay/transactions/jsapi-with-contract/…`
+    pub fn jsapi_with_contract(self) -> jsapi_with_contract::Chain<'a, T> {
+        jsapi_with_contract::Chain::new(self.0)
+    }
+    /// `/v3/pay/transactions/native/…`
     pub fn native(self) -> native::Chain<'a, T> {
         native::Chain::new(self.0)
     }
-    /// `/v3/pay/transactions/…`
+    /// `/v3/pay/transactions/out-trade-no/…`
     pub fn out_trade_no(self) -> out_trade_no::Chain<'a, T> {
         out_trade_no::Chain::new(self.0)
     }

@@ -2,6 +2,7 @@
 
 //! `/v3/payscore/serviceorder`
 pub mod by_out_order_no;
+pub mod direct_complete;
 /// The chain to `/v3/payscore/serviceorder` (`client.v3().payscore().serviceorder()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
 impl<'a, T: ?Sized> Chain<'a, T> {
@@ -9,43 +10,57 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/payscore/serviceorder/…`
+    /// `/v3/payscore/serviceorder/{out_order_no}/…`
     pub fn by_out_order_no(self) -> by_out_order_no::Chain<'a, T> {
         by_out_order_no::Chain::new(self.0)
     }
+    /// `/v3/payscore/serviceorder/direct-complete/…`
+    pub fn direct_complete(self) -> direct_complete::Chain<'a, T> {
+        direct_complete::Chain::new(self.0)
+    }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `GET /v3/payscore/serviceorder`: Query a service order
+    /// `GET /v3/payscore/serviceorder`: 查询支付分订单
     pub fn get(self, request: get::Request) -> T::Future<'a, get::Request> {
         self.0.send_operation(request)
     }
-    /// `POST /v3/payscore/serviceorder`: Create a service order
+    /// `POST /v3/payscore/serviceorder`: 创建支付分订单
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Query a service order
+/// 查询支付分订单
 ///
-/// `GET /v3/payscore/serviceorder` — [documentation](https://wechatpay.im/openapi/v3/payscore/serviceorder)
+/// `GET /v3/payscore/serviceorder`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587902), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647419)
 pub mod get {
+    pub use crate::v3::payscore::types::CollectionState;
+    pub use crate::types::Location;
+    pub use crate::v3::payscore::types::Name;
+    pub use crate::v3::payscore::types::PaidType;
+    pub use crate::v3::payscore::types::PostDiscounts;
+    pub use crate::types::PostPayments;
+    pub use crate::types::PromotionDetailScope;
+    pub use crate::types::PromotionDetailType;
+    pub use crate::types::ServiceorderGoodsDetail;
+    pub use crate::v3::payscore::types::ServiceorderRiskFund;
+    pub use crate::v3::payscore::types::State;
+    pub use crate::v3::payscore::types::StateDescription;
+    pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Service order number in the merchant system; give this or query_id.
-        ///
-        /// Optional.
+        #[serde(default, rename = "query.out_order_no")]
         pub out_order_no: Option<String>,
         /// Query ID handed back when the user returns from the WeChat page; give this or out_order_no.
-        ///
-        /// Optional.
+        #[serde(default, rename = "query.query_id")]
         pub query_id: Option<String>,
         /// Pay Score service ID.
-        ///
-        /// Required.
+        #[serde(rename = "query.service_id")]
         pub service_id: String,
         /// App ID the service is bound to.
-        ///
-        /// Required.
+        #[serde(rename = "query.appid")]
         pub appid: String,
     }
     impl Request {
@@ -64,50 +79,67 @@ pub mod get {
     }
     impl RequestBuilder {
         /// Service order number in the merchant system; give this or query_id.
-        ///
-        /// Optional.
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
         /// Query ID handed back when the user returns from the WeChat page; give this or out_order_no.
-        ///
-        /// Optional.
         pub fn query_id(mut self, value: impl Into<String>) -> Self {
             self.query_id = Some(value.into());
             self
         }
-        /// Pay Score service ID.
-        ///
-        /// Required.
+        /// Sets or clears [`query_id`](Self::query_id) with a built value.
+        pub fn set_query_id(mut self, value: Option<String>) -> Self {
+            self.query_id = value;
+            self
+        }
+        /// **Required.** Pay Score service ID.
         pub fn service_id(mut self, value: impl Into<String>) -> Self {
             self.service_id = Some(value.into());
             self
         }
-        /// App ID the service is bound to.
-        ///
-        /// Required.
+        /// Sets or clears [`service_id`](Self::service_id) with a built value.
+        pub fn set_service_id(mut self, value: Option<String>) -> Self {
+            self.service_id = value;
+            self
+        }
+        /// **Required.** App ID the service is bound to.
         pub fn appid(mut self, value: impl Into<String>) -> Self {
             self.appid = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`appid`](Self::appid) with a built value.
+        pub fn set_appid(mut self, value: Option<String>) -> Self {
+            self.appid = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             let service_id = crate::runtime::required(
                 self.service_id,
                 at,
                 "service_id",
-                missing,
+                problems,
             );
-            let appid = crate::runtime::required(self.appid, at, "appid", missing);
+            let appid = crate::runtime::required(self.appid, at, "appid", problems);
             Some(Request {
                 out_order_no: self.out_order_no,
                 query_id: self.query_id,
@@ -153,690 +185,535 @@ pub mod get {
             Ok(crate::runtime::Body::Empty)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-    /// `CREATED` | `DOING` | `DONE` | `REVOKED` | `EXPIRED` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum State {
-        /// `CREATED`
-        Created,
-        /// `DOING`
-        Doing,
-        /// `DONE`
-        Done,
-        /// `REVOKED`
-        Revoked,
-        /// `EXPIRED`
-        Expired,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl State {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                State::Created => "CREATED",
-                State::Doing => "DOING",
-                State::Done => "DONE",
-                State::Revoked => "REVOKED",
-                State::Expired => "EXPIRED",
-                State::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for State {
-        fn from(value: &str) -> Self {
-            match value {
-                "CREATED" => State::Created,
-                "DOING" => State::Doing,
-                "DONE" => State::Done,
-                "REVOKED" => State::Revoked,
-                "EXPIRED" => State::Expired,
-                other => State::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(State);
-    /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-    /// `USER_CONFIRM` | `MCH_COMPLETE` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum StateDescription {
-        /// `USER_CONFIRM`
-        UserConfirm,
-        /// `MCH_COMPLETE`
-        MchComplete,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl StateDescription {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                StateDescription::UserConfirm => "USER_CONFIRM",
-                StateDescription::MchComplete => "MCH_COMPLETE",
-                StateDescription::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for StateDescription {
-        fn from(value: &str) -> Self {
-            match value {
-                "USER_CONFIRM" => StateDescription::UserConfirm,
-                "MCH_COMPLETE" => StateDescription::MchComplete,
-                other => StateDescription::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(StateDescription);
-    /// Charges billed after the service.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPayments {
-        /// Charge name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// Charge amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// How the charge is computed.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Quantity charged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
-    }
-    /// Merchant discounts.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDiscounts {
-        /// Discount name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// Discount details.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Discount amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// Number of discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
-    }
-    /// Kind of risk amount. DEPOSIT is a deposit; ADVANCE a prepayment; CASH_DEPOSIT a cash deposit; ESTIMATE_ORDER_COST the estimated order cost.
-    /// `DEPOSIT` | `ADVANCE` | `CASH_DEPOSIT` | `ESTIMATE_ORDER_COST` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Name {
-        /// `DEPOSIT`
-        Deposit,
-        /// `ADVANCE`
-        Advance,
-        /// `CASH_DEPOSIT`
-        CashDeposit,
-        /// `ESTIMATE_ORDER_COST`
-        EstimateOrderCost,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Name {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Name::Deposit => "DEPOSIT",
-                Name::Advance => "ADVANCE",
-                Name::CashDeposit => "CASH_DEPOSIT",
-                Name::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                Name::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Name {
-        fn from(value: &str) -> Self {
-            match value {
-                "DEPOSIT" => Name::Deposit,
-                "ADVANCE" => Name::Advance,
-                "CASH_DEPOSIT" => Name::CashDeposit,
-                "ESTIMATE_ORDER_COST" => Name::EstimateOrderCost,
-                other => Name::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Name);
-    /// Risk amount the user is covered for.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct RiskFund {
-        /// Kind of risk amount. DEPOSIT is a deposit; ADVANCE a prepayment; CASH_DEPOSIT a cash deposit; ESTIMATE_ORDER_COST the estimated order cost.
-        /// `DEPOSIT` | `ADVANCE` | `CASH_DEPOSIT` | `ESTIMATE_ORDER_COST` 枚举值之一
-        ///
-        /// Required.
-        pub name: Name,
-        /// Risk amount, in fen.
-        ///
-        /// Required.
-        pub amount: crate::runtime::Number,
-        /// Notes on the risk amount.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
-    /// Collection state. USER_PAYING means collection is pending; USER_PAID means the money was collected.
-    /// `USER_PAYING` | `USER_PAID` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum CollectionState {
-        /// `USER_PAYING`
-        UserPaying,
-        /// `USER_PAID`
-        UserPaid,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl CollectionState {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                CollectionState::UserPaying => "USER_PAYING",
-                CollectionState::UserPaid => "USER_PAID",
-                CollectionState::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for CollectionState {
-        fn from(value: &str) -> Self {
-            match value {
-                "USER_PAYING" => CollectionState::UserPaying,
-                "USER_PAID" => CollectionState::UserPaid,
-                other => CollectionState::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(CollectionState);
-    /// Channel of this collection. NEWTON means WeChat Pay Score collected it; MCH means the merchant collected it.
-    /// `NEWTON` | `MCH` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PaidType {
-        /// `NEWTON`
-        Newton,
-        /// `MCH`
-        Mch,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl PaidType {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                PaidType::Newton => "NEWTON",
-                PaidType::Mch => "MCH",
-                PaidType::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for PaidType {
-        fn from(value: &str) -> Self {
-            match value {
-                "NEWTON" => PaidType::Newton,
-                "MCH" => PaidType::Mch,
-                other => PaidType::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(PaidType);
-    /// Discount scope. SINGLE means it applies to single products; GLOBAL to the whole order.
-    /// `SINGLE` | `GLOBAL` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Scope {
-        /// `SINGLE`
-        Single,
-        /// `GLOBAL`
-        Global,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Scope {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Scope::Single => "SINGLE",
-                Scope::Global => "GLOBAL",
-                Scope::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Scope {
-        fn from(value: &str) -> Self {
-            match value {
-                "SINGLE" => Scope::Single,
-                "GLOBAL" => Scope::Global,
-                other => Scope::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Scope);
-    /// Discount type. CASH needs pre-funding; NOCASH does not.
-    /// `CASH` | `NOCASH` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Type {
-        /// `CASH`
-        Cash,
-        /// `NOCASH`
-        Nocash,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Type {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Type::Cash => "CASH",
-                Type::Nocash => "NOCASH",
-                Type::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Type {
-        fn from(value: &str) -> Self {
-            match value {
-                "CASH" => Type::Cash,
-                "NOCASH" => Type::Nocash,
-                other => Type::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Type);
-    /// Products the discount applied to.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GoodsDetail {
-        /// Product code.
-        ///
-        /// Required.
-        pub goods_id: String,
-        /// Units bought.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub quantity: Option<crate::runtime::Number>,
-        /// Price of one unit, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub unit_price: Option<crate::runtime::Number>,
-        /// Discount on this product, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_amount: Option<crate::runtime::Number>,
-        /// Remark on the product.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_remark: Option<String>,
-    }
-    /// Discounts applied to this collection.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PromotionDetail {
-        /// Coupon ID.
-        ///
-        /// Required.
-        pub coupon_id: String,
-        /// Discount name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// Discount scope. SINGLE means it applies to single products; GLOBAL to the whole order.
-        /// `SINGLE` | `GLOBAL` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scope: Option<Scope>,
-        /// Discount type. CASH needs pre-funding; NOCASH does not.
-        /// `CASH` | `NOCASH` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<Type>,
-        /// Face value of the coupon, in fen.
-        ///
-        /// Required.
-        pub amount: crate::runtime::Number,
-        /// Campaign ID.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub stock_id: Option<String>,
-        /// Part funded by WeChat Pay, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_contribute: Option<crate::runtime::Number>,
-        /// Part funded by the merchant, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub merchant_contribute: Option<crate::runtime::Number>,
-        /// Part funded by others, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub other_contribute: Option<crate::runtime::Number>,
-        /// Currency of the discount.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub currency: Option<String>,
-        /// Products the discount applied to.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<GoodsDetail>>,
-    }
-    /// Individual collections.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Details {
-        /// Sequence number of this collection.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub seq: Option<crate::runtime::Number>,
-        /// Amount of this collection, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// Channel of this collection. NEWTON means WeChat Pay Score collected it; MCH means the merchant collected it.
-        /// `NEWTON` | `MCH` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_type: Option<PaidType>,
-        /// When this collection succeeded.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_time: Option<String>,
-        /// WeChat Pay transaction number of this collection.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub transaction_id: Option<String>,
-        /// Discounts applied to this collection.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<PromotionDetail>>,
-    }
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "GET",
+        "/v3/payscore/serviceorder",
+        "payscore",
+        "查询支付分订单",
+        "v3::payscore::serviceorder::get",
+        "https://wechatpay.im/openapi/v3/payscore/serviceorder",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012587902",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012647419",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// Collection progress.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Collection {
         /// Collection state. USER_PAYING means collection is pending; USER_PAID means the money was collected.
-        /// `USER_PAYING` | `USER_PAID` 枚举值之一
-        ///
-        /// Required.
-        pub state: CollectionState,
+        pub state: crate::v3::payscore::types::CollectionState,
         /// Total to collect, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Amount still being collected, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paying_amount: Option<crate::runtime::Number>,
         /// Amount already collected, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<crate::runtime::Number>,
         /// Individual collections.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub details: Option<Vec<Details>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub details: Option<Vec<crate::v3::payscore::serviceorder::get::Details>>,
         /// Bank or funding source used.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
     }
-    /// Service period.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct TimeRange {
-        /// Service start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<String>,
-        /// Service end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// Note shown with the start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// Note shown with the end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
+    impl crate::runtime::Schema for Collection {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "state",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "total_amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "paying_amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "paid_amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "details",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::payscore::serviceorder::get::Details as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "bank_type",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
     }
-    /// Service location.
+    impl crate::runtime::JsonResponse for Collection {}
+    /// Individual collections.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Location {
-        /// Where the service started.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// Where the service ended.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
+    #[non_exhaustive]
+    pub struct Details {
+        /// Sequence number of this collection.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub seq: Option<crate::runtime::Number>,
+        /// Amount of this collection, in fen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub amount: Option<crate::runtime::Number>,
+        /// Channel of this collection. NEWTON means WeChat Pay Score collected it; MCH means the merchant collected it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub paid_type: Option<crate::v3::payscore::types::PaidType>,
+        /// When this collection succeeded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub paid_time: Option<String>,
+        /// WeChat Pay transaction number of this collection.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub transaction_id: Option<String>,
+        /// Discounts applied to this collection.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub promotion_detail: Option<
+            Vec<crate::v3::payscore::serviceorder::get::PromotionDetail>,
+        >,
     }
+    impl crate::runtime::Schema for Details {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "seq",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "paid_type",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "paid_time",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "transaction_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "promotion_detail",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::payscore::serviceorder::get::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Details {}
+    /// Discounts applied to this collection.
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
+    pub struct PromotionDetail {
+        /// Coupon ID.
+        pub coupon_id: String,
+        /// Discount name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// Discount scope. SINGLE means it applies to single products; GLOBAL to the whole order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub scope: Option<crate::types::PromotionDetailScope>,
+        /// Discount type. CASH needs pre-funding; NOCASH does not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<crate::types::PromotionDetailType>,
+        /// Face value of the coupon, in fen.
+        pub amount: crate::runtime::Number,
+        /// Campaign ID.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub stock_id: Option<String>,
+        /// Part funded by WeChat Pay, in fen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub wechatpay_contribute: Option<crate::runtime::Number>,
+        /// Part funded by the merchant, in fen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub merchant_contribute: Option<crate::runtime::Number>,
+        /// Part funded by others, in fen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub other_contribute: Option<crate::runtime::Number>,
+        /// Currency of the discount.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+        /// Products the discount applied to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub goods_detail: Option<Vec<crate::types::ServiceorderGoodsDetail>>,
+    }
+    impl crate::runtime::Schema for PromotionDetail {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "coupon_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "name",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "scope",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "type",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "amount",
+                kind: crate::runtime::Kind::Number,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "stock_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "wechatpay_contribute",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "merchant_contribute",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "other_contribute",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "currency",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "goods_detail",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::types::ServiceorderGoodsDetail as crate::runtime::Schema>::FIELDS,
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for PromotionDetail {}
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
         /// Service order number in the merchant system.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// Pay Score service ID.
-        ///
-        /// Required.
         pub service_id: String,
         /// App ID the service is bound to.
-        ///
-        /// Required.
         pub appid: String,
         /// Merchant ID.
-        ///
-        /// Required.
         pub mchid: String,
         /// Service name shown to the user.
-        ///
-        /// Required.
         pub service_introduction: String,
         /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-        /// `CREATED` | `DOING` | `DONE` | `REVOKED` | `EXPIRED` 枚举值之一
-        ///
-        /// Required.
-        pub state: State,
+        pub state: crate::v3::payscore::types::State,
         /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-        /// `USER_CONFIRM` | `MCH_COMPLETE` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<StateDescription>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
         /// Charges billed after the service.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<PostPayments>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_payments: Option<Vec<crate::types::PostPayments>>,
         /// Merchant discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<PostDiscounts>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
         /// Risk amount the user is covered for.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<RiskFund>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub risk_fund: Option<crate::v3::payscore::types::ServiceorderRiskFund>,
         /// Total to collect, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Whether WeChat Pay still has money to collect.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
         /// Collection progress.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub collection: Option<Collection>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub collection: Option<crate::v3::payscore::serviceorder::get::Collection>,
         /// Service period.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<TimeRange>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
         /// Service location.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<Location>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<crate::types::Location>,
         /// Merchant data, returned unchanged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Address that receives Pay Score notifications.
-        ///
-        /// Required.
         pub notify_url: String,
         /// OpenID of the user under appid.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// WeChat Pay service order number.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "out_order_no",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "service_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "appid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "mchid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "service_introduction",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state_description",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "post_payments",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::types::PostPayments as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "post_discounts",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::payscore::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "risk_fund",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::types::ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "total_amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "need_collection",
+                kind: crate::runtime::Kind::Boolean,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "collection",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::serviceorder::get::Collection as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "time_range",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "location",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "attach",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "notify_url",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "openid",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "order_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
 }
-/// Create a service order
+/// 创建支付分订单
 ///
-/// `POST /v3/payscore/serviceorder` — [documentation](https://wechatpay.im/openapi/v3/payscore/serviceorder)
+/// `POST /v3/payscore/serviceorder`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587900), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647418)
 pub mod post {
+    pub use crate::v3::payscore::types::Device;
+    pub use crate::types::Location;
+    pub use crate::v3::payscore::types::Name;
+    pub use crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange;
+    pub use crate::types::PostPayments;
+    pub use crate::v3::payscore::types::PostDiscounts as ResponsePostDiscounts;
+    pub use crate::types::RiskFund;
+    pub use crate::v3::payscore::types::ServiceorderPostPayments;
+    pub use crate::v3::payscore::types::ServiceorderRiskFund;
+    pub use crate::v3::payscore::types::State;
+    pub use crate::v3::payscore::types::StateDescription;
+    pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Service order number in the merchant system.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// App ID the service is bound to.
-        ///
-        /// Required.
         pub appid: String,
         /// Pay Score service ID.
-        ///
-        /// Required.
         pub service_id: String,
         /// Service name shown to the user.
-        ///
-        /// Required.
         pub service_introduction: String,
         /// Charges billed after the service.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<PostPayments>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_payments: Option<
+            Vec<crate::v3::payscore::types::ServiceorderPostPayments>,
+        >,
         /// Merchant discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<PostDiscounts>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_discounts: Option<
+            Vec<crate::v3::payscore::serviceorder::post::PostDiscounts>,
+        >,
         /// Service period.
-        ///
-        /// Required.
-        pub time_range: TimeRange,
+        pub time_range: crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange,
         /// Service location.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<Location>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<crate::types::Location>,
         /// Risk amount the user is covered for.
-        ///
-        /// Required.
-        pub risk_fund: RiskFund,
+        pub risk_fund: crate::types::RiskFund,
         /// Merchant data, returned unchanged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Address that receives Pay Score notifications.
-        ///
-        /// Required.
         pub notify_url: String,
         /// OpenID of the user under appid.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Whether the user has to confirm the order.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// Devices involved.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device: Option<Device>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub device: Option<crate::v3::payscore::types::Device>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -851,154 +728,257 @@ pub mod post {
         appid: Option<String>,
         service_id: Option<String>,
         service_introduction: Option<String>,
-        post_payments: Option<Vec<PostPaymentsBuilder>>,
-        post_discounts: Option<Vec<PostDiscountsBuilder>>,
-        time_range: Option<TimeRangeBuilder>,
-        location: Option<LocationBuilder>,
-        risk_fund: Option<RiskFundBuilder>,
+        post_payments: Option<
+            Vec<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
+        >,
+        post_discounts: Option<
+            Vec<crate::v3::payscore::serviceorder::post::PostDiscountsBuilder>,
+        >,
+        time_range: Option<
+            crate::v3::payscore::types::OverseaPartnerServiceorderTimeRangeBuilder,
+        >,
+        location: Option<crate::types::LocationBuilder>,
+        risk_fund: Option<crate::types::RiskFundBuilder>,
         attach: Option<String>,
         notify_url: Option<String>,
         openid: Option<String>,
         need_user_confirm: Option<bool>,
-        device: Option<DeviceBuilder>,
+        device: Option<crate::v3::payscore::types::DeviceBuilder>,
     }
     impl RequestBuilder {
-        /// Service order number in the merchant system.
-        ///
-        /// Required.
+        /// **Required.** Service order number in the merchant system.
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
-        /// App ID the service is bound to.
-        ///
-        /// Required.
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
+        /// **Required.** App ID the service is bound to.
         pub fn appid(mut self, value: impl Into<String>) -> Self {
             self.appid = Some(value.into());
             self
         }
-        /// Pay Score service ID.
-        ///
-        /// Required.
+        /// Sets or clears [`appid`](Self::appid) with a built value.
+        pub fn set_appid(mut self, value: Option<String>) -> Self {
+            self.appid = value;
+            self
+        }
+        /// **Required.** Pay Score service ID.
         pub fn service_id(mut self, value: impl Into<String>) -> Self {
             self.service_id = Some(value.into());
             self
         }
-        /// Service name shown to the user.
-        ///
-        /// Required.
+        /// Sets or clears [`service_id`](Self::service_id) with a built value.
+        pub fn set_service_id(mut self, value: Option<String>) -> Self {
+            self.service_id = value;
+            self
+        }
+        /// **Required.** Service name shown to the user.
         pub fn service_introduction(mut self, value: impl Into<String>) -> Self {
             self.service_introduction = Some(value.into());
             self
         }
+        /// Sets or clears [`service_introduction`](Self::service_introduction) with a built value.
+        pub fn set_service_introduction(mut self, value: Option<String>) -> Self {
+            self.service_introduction = value;
+            self
+        }
         /// Charges billed after the service.
         ///
-        /// Optional.
-        pub fn post_payments(mut self, value: Vec<PostPaymentsBuilder>) -> Self {
-            self.post_payments = Some(value);
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn post_payments(
+            mut self,
+            item: impl Into<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
+        ) -> Self {
+            self.post_payments.get_or_insert_with(Vec::new).push(item.into());
+            self
+        }
+        /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
+        pub fn set_post_payments(
+            mut self,
+            value: Option<Vec<crate::v3::payscore::types::ServiceorderPostPayments>>,
+        ) -> Self {
+            self.post_payments = value
+                .map(|items| items.into_iter().map(Into::into).collect());
             self
         }
         /// Merchant discounts.
         ///
-        /// Optional.
-        pub fn post_discounts(mut self, value: Vec<PostDiscountsBuilder>) -> Self {
-            self.post_discounts = Some(value);
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn post_discounts(
+            mut self,
+            item: impl Into<
+                crate::v3::payscore::serviceorder::post::PostDiscountsBuilder,
+            >,
+        ) -> Self {
+            self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
         }
-        /// Service period.
+        /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
+        pub fn set_post_discounts(
+            mut self,
+            value: Option<Vec<crate::v3::payscore::serviceorder::post::PostDiscounts>>,
+        ) -> Self {
+            self.post_discounts = value
+                .map(|items| items.into_iter().map(Into::into).collect());
+            self
+        }
+        /// **Required.** Service period.
         ///
-        /// Required.
-        pub fn time_range(mut self, value: TimeRangeBuilder) -> Self {
-            self.time_range = Some(value);
+        /// Takes the builder or a built value.
+        pub fn time_range(
+            mut self,
+            value: impl Into<
+                crate::v3::payscore::types::OverseaPartnerServiceorderTimeRangeBuilder,
+            >,
+        ) -> Self {
+            self.time_range = Some(value.into());
+            self
+        }
+        /// Sets or clears [`time_range`](Self::time_range) with a built value.
+        pub fn set_time_range(
+            mut self,
+            value: Option<
+                crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange,
+            >,
+        ) -> Self {
+            self.time_range = value.map(Into::into);
             self
         }
         /// Service location.
         ///
-        /// Optional.
-        pub fn location(mut self, value: LocationBuilder) -> Self {
-            self.location = Some(value);
+        /// Takes the builder or a built value.
+        pub fn location(
+            mut self,
+            value: impl Into<crate::types::LocationBuilder>,
+        ) -> Self {
+            self.location = Some(value.into());
             self
         }
-        /// Risk amount the user is covered for.
+        /// Sets or clears [`location`](Self::location) with a built value.
+        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+            self.location = value.map(Into::into);
+            self
+        }
+        /// **Required.** Risk amount the user is covered for.
         ///
-        /// Required.
-        pub fn risk_fund(mut self, value: RiskFundBuilder) -> Self {
-            self.risk_fund = Some(value);
+        /// Takes the builder or a built value.
+        pub fn risk_fund(
+            mut self,
+            value: impl Into<crate::types::RiskFundBuilder>,
+        ) -> Self {
+            self.risk_fund = Some(value.into());
+            self
+        }
+        /// Sets or clears [`risk_fund`](Self::risk_fund) with a built value.
+        pub fn set_risk_fund(mut self, value: Option<crate::types::RiskFund>) -> Self {
+            self.risk_fund = value.map(Into::into);
             self
         }
         /// Merchant data, returned unchanged.
-        ///
-        /// Optional.
         pub fn attach(mut self, value: impl Into<String>) -> Self {
             self.attach = Some(value.into());
             self
         }
-        /// Address that receives Pay Score notifications.
-        ///
-        /// Required.
+        /// Sets or clears [`attach`](Self::attach) with a built value.
+        pub fn set_attach(mut self, value: Option<String>) -> Self {
+            self.attach = value;
+            self
+        }
+        /// **Required.** Address that receives Pay Score notifications.
         pub fn notify_url(mut self, value: impl Into<String>) -> Self {
             self.notify_url = Some(value.into());
             self
         }
+        /// Sets or clears [`notify_url`](Self::notify_url) with a built value.
+        pub fn set_notify_url(mut self, value: Option<String>) -> Self {
+            self.notify_url = value;
+            self
+        }
         /// OpenID of the user under appid.
-        ///
-        /// Optional.
         pub fn openid(mut self, value: impl Into<String>) -> Self {
             self.openid = Some(value.into());
             self
         }
+        /// Sets or clears [`openid`](Self::openid) with a built value.
+        pub fn set_openid(mut self, value: Option<String>) -> Self {
+            self.openid = value;
+            self
+        }
         /// Whether the user has to confirm the order.
-        ///
-        /// Optional.
-        pub fn need_user_confirm(mut self, value: bool) -> Self {
-            self.need_user_confirm = Some(value);
+        pub fn need_user_confirm(mut self, value: impl Into<bool>) -> Self {
+            self.need_user_confirm = Some(value.into());
+            self
+        }
+        /// Sets or clears [`need_user_confirm`](Self::need_user_confirm) with a built value.
+        pub fn set_need_user_confirm(mut self, value: Option<bool>) -> Self {
+            self.need_user_confirm = value;
             self
         }
         /// Devices involved.
         ///
-        /// Optional.
-        pub fn device(mut self, value: DeviceBuilder) -> Self {
-            self.device = Some(value);
+        /// Takes the builder or a built value.
+        pub fn device(
+            mut self,
+            value: impl Into<crate::v3::payscore::types::DeviceBuilder>,
+        ) -> Self {
+            self.device = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`device`](Self::device) with a built value.
+        pub fn set_device(
+            mut self,
+            value: Option<crate::v3::payscore::types::Device>,
+        ) -> Self {
+            self.device = value.map(Into::into);
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             let out_order_no = crate::runtime::required(
                 self.out_order_no,
                 at,
                 "out_order_no",
-                missing,
+                problems,
             );
-            let appid = crate::runtime::required(self.appid, at, "appid", missing);
+            let appid = crate::runtime::required(self.appid, at, "appid", problems);
             let service_id = crate::runtime::required(
                 self.service_id,
                 at,
                 "service_id",
-                missing,
+                problems,
             );
             let service_introduction = crate::runtime::required(
                 self.service_introduction,
                 at,
                 "service_introduction",
-                missing,
+                problems,
             );
             let post_payments = match self.post_payments {
                 Some(value) => {
-                    crate::runtime::list(value, at, "post_payments", missing).map(Some)
+                    crate::runtime::list(value, at, "post_payments", problems).map(Some)
                 }
                 None => Some(None),
             };
             let post_discounts = match self.post_discounts {
                 Some(value) => {
-                    crate::runtime::list(value, at, "post_discounts", missing).map(Some)
+                    crate::runtime::list(value, at, "post_discounts", problems).map(Some)
                 }
                 None => Some(None),
             };
@@ -1006,39 +986,39 @@ pub mod post {
                     self.time_range,
                     at,
                     "time_range",
-                    missing,
+                    problems,
                 )
                 .and_then(|value| crate::runtime::nested(
                     value,
                     at,
                     "time_range",
-                    missing,
+                    problems,
                 ));
             let location = crate::runtime::optional(
                 self.location,
                 at,
                 "location",
-                missing,
+                problems,
             );
             let risk_fund = crate::runtime::required(
                     self.risk_fund,
                     at,
                     "risk_fund",
-                    missing,
+                    problems,
                 )
                 .and_then(|value| crate::runtime::nested(
                     value,
                     at,
                     "risk_fund",
-                    missing,
+                    problems,
                 ));
             let notify_url = crate::runtime::required(
                 self.notify_url,
                 at,
                 "notify_url",
-                missing,
+                problems,
             );
-            let device = crate::runtime::optional(self.device, at, "device", missing);
+            let device = crate::runtime::optional(self.device, at, "device", problems);
             Some(Request {
                 out_order_no: out_order_no?,
                 appid: appid?,
@@ -1077,107 +1057,33 @@ pub mod post {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Charges billed after the service.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPayments {
-        /// Charge name.
-        ///
-        /// Required.
-        pub name: String,
-        /// Charge amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// How the charge is computed.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Quantity charged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
-    }
-    impl PostPayments {
-        /// A builder; see its setters.
-        pub fn builder() -> PostPaymentsBuilder {
-            PostPaymentsBuilder::default()
-        }
-    }
-    /// Builds a [`PostPayments`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct PostPaymentsBuilder {
-        name: Option<String>,
-        amount: Option<crate::runtime::Number>,
-        description: Option<String>,
-        count: Option<crate::runtime::Number>,
-    }
-    impl PostPaymentsBuilder {
-        /// Charge name.
-        ///
-        /// Required.
-        pub fn name(mut self, value: impl Into<String>) -> Self {
-            self.name = Some(value.into());
-            self
-        }
-        /// Charge amount, in fen.
-        ///
-        /// Optional.
-        pub fn amount(mut self, value: impl Into<crate::runtime::Number>) -> Self {
-            self.amount = Some(value.into());
-            self
-        }
-        /// How the charge is computed.
-        ///
-        /// Optional.
-        pub fn description(mut self, value: impl Into<String>) -> Self {
-            self.description = Some(value.into());
-            self
-        }
-        /// Quantity charged.
-        ///
-        /// Optional.
-        pub fn count(mut self, value: impl Into<crate::runtime::Number>) -> Self {
-            self.count = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<PostPayments, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for PostPaymentsBuilder {
-        type Output = PostPayments;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<PostPayments> {
-            let name = crate::runtime::required(self.name, at, "name", missing);
-            Some(PostPayments {
-                name: name?,
-                amount: self.amount,
-                description: self.description,
-                count: self.count,
-            })
-        }
-    }
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/payscore/serviceorder",
+        "payscore",
+        "创建支付分订单",
+        "v3::payscore::serviceorder::post",
+        "https://wechatpay.im/openapi/v3/payscore/serviceorder",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012587900",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012647418",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// Merchant discounts.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct PostDiscounts {
         /// Discount name.
-        ///
-        /// Required.
         pub name: String,
         /// Discount details.
-        ///
-        /// Required.
         pub description: String,
         /// Number of discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub count: Option<crate::runtime::Number>,
     }
     impl PostDiscounts {
@@ -1194,43 +1100,57 @@ pub mod post {
         count: Option<crate::runtime::Number>,
     }
     impl PostDiscountsBuilder {
-        /// Discount name.
-        ///
-        /// Required.
+        /// **Required.** Discount name.
         pub fn name(mut self, value: impl Into<String>) -> Self {
             self.name = Some(value.into());
             self
         }
-        /// Discount details.
-        ///
-        /// Required.
+        /// Sets or clears [`name`](Self::name) with a built value.
+        pub fn set_name(mut self, value: Option<String>) -> Self {
+            self.name = value;
+            self
+        }
+        /// **Required.** Discount details.
         pub fn description(mut self, value: impl Into<String>) -> Self {
             self.description = Some(value.into());
             self
         }
+        /// Sets or clears [`description`](Self::description) with a built value.
+        pub fn set_description(mut self, value: Option<String>) -> Self {
+            self.description = value;
+            self
+        }
         /// Number of discounts.
-        ///
-        /// Optional.
         pub fn count(mut self, value: impl Into<crate::runtime::Number>) -> Self {
             self.count = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`count`](Self::count) with a built value.
+        pub fn set_count(mut self, value: Option<crate::runtime::Number>) -> Self {
+            self.count = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<PostDiscounts, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for PostDiscountsBuilder {
         type Output = PostDiscounts;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<PostDiscounts> {
-            let name = crate::runtime::required(self.name, at, "name", missing);
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<PostDiscounts> {
+            let name = crate::runtime::required(self.name, at, "name", problems);
             let description = crate::runtime::required(
                 self.description,
                 at,
                 "description",
-                missing,
+                problems,
             );
             Some(PostDiscounts {
                 name: name?,
@@ -1239,597 +1159,175 @@ pub mod post {
             })
         }
     }
-    /// Service period.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct TimeRange {
-        /// Service start time.
-        ///
-        /// Required.
-        pub start_time: String,
-        /// Service end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// Note shown with the start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// Note shown with the end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
-    impl TimeRange {
-        /// A builder; see its setters.
-        pub fn builder() -> TimeRangeBuilder {
-            TimeRangeBuilder::default()
-        }
-    }
-    /// Builds a [`TimeRange`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct TimeRangeBuilder {
-        start_time: Option<String>,
-        end_time: Option<String>,
-        start_time_remark: Option<String>,
-        end_time_remark: Option<String>,
-    }
-    impl TimeRangeBuilder {
-        /// Service start time.
-        ///
-        /// Required.
-        pub fn start_time(mut self, value: impl Into<String>) -> Self {
-            self.start_time = Some(value.into());
-            self
-        }
-        /// Service end time.
-        ///
-        /// Optional.
-        pub fn end_time(mut self, value: impl Into<String>) -> Self {
-            self.end_time = Some(value.into());
-            self
-        }
-        /// Note shown with the start time.
-        ///
-        /// Optional.
-        pub fn start_time_remark(mut self, value: impl Into<String>) -> Self {
-            self.start_time_remark = Some(value.into());
-            self
-        }
-        /// Note shown with the end time.
-        ///
-        /// Optional.
-        pub fn end_time_remark(mut self, value: impl Into<String>) -> Self {
-            self.end_time_remark = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<TimeRange, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for TimeRangeBuilder {
-        type Output = TimeRange;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<TimeRange> {
-            let start_time = crate::runtime::required(
-                self.start_time,
-                at,
-                "start_time",
-                missing,
-            );
-            Some(TimeRange {
-                start_time: start_time?,
-                end_time: self.end_time,
-                start_time_remark: self.start_time_remark,
-                end_time_remark: self.end_time_remark,
-            })
-        }
-    }
-    /// Service location.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Location {
-        /// Where the service starts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// Where the service ends.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
-    }
-    impl Location {
-        /// A builder; see its setters.
-        pub fn builder() -> LocationBuilder {
-            LocationBuilder::default()
-        }
-    }
-    /// Builds a [`Location`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct LocationBuilder {
-        start_location: Option<String>,
-        end_location: Option<String>,
-    }
-    impl LocationBuilder {
-        /// Where the service starts.
-        ///
-        /// Optional.
-        pub fn start_location(mut self, value: impl Into<String>) -> Self {
-            self.start_location = Some(value.into());
-            self
-        }
-        /// Where the service ends.
-        ///
-        /// Optional.
-        pub fn end_location(mut self, value: impl Into<String>) -> Self {
-            self.end_location = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Location, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for LocationBuilder {
-        type Output = Location;
-        fn build_at(self, _at: &str, _missing: &mut Vec<String>) -> Option<Location> {
-            Some(Location {
-                start_location: self.start_location,
-                end_location: self.end_location,
-            })
-        }
-    }
-    /// Risk amount the user is covered for.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct RiskFund {
-        /// Kind of risk amount.
-        ///
-        /// Required.
-        pub name: String,
-        /// Risk amount, in fen.
-        ///
-        /// Required.
-        pub amount: crate::runtime::Number,
-        /// Notes on the risk amount.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
-    impl RiskFund {
-        /// A builder; see its setters.
-        pub fn builder() -> RiskFundBuilder {
-            RiskFundBuilder::default()
-        }
-    }
-    /// Builds a [`RiskFund`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct RiskFundBuilder {
-        name: Option<String>,
-        amount: Option<crate::runtime::Number>,
-        description: Option<String>,
-    }
-    impl RiskFundBuilder {
-        /// Kind of risk amount.
-        ///
-        /// Required.
-        pub fn name(mut self, value: impl Into<String>) -> Self {
-            self.name = Some(value.into());
-            self
-        }
-        /// Risk amount, in fen.
-        ///
-        /// Required.
-        pub fn amount(mut self, value: impl Into<crate::runtime::Number>) -> Self {
-            self.amount = Some(value.into());
-            self
-        }
-        /// Notes on the risk amount.
-        ///
-        /// Optional.
-        pub fn description(mut self, value: impl Into<String>) -> Self {
-            self.description = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<RiskFund, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for RiskFundBuilder {
-        type Output = RiskFund;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<RiskFund> {
-            let name = crate::runtime::required(self.name, at, "name", missing);
-            let amount = crate::runtime::required(self.amount, at, "amount", missing);
-            Some(RiskFund {
-                name: name?,
-                amount: amount?,
-                description: self.description,
-            })
-        }
-    }
-    /// Devices involved.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Device {
-        /// Device where the service started.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_device_id: Option<String>,
-        /// Device where the service ended.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_device_id: Option<String>,
-        /// URL of the material (e.g. the QR code) the user scanned.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub materiel_no: Option<String>,
-    }
-    impl Device {
-        /// A builder; see its setters.
-        pub fn builder() -> DeviceBuilder {
-            DeviceBuilder::default()
-        }
-    }
-    /// Builds a [`Device`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct DeviceBuilder {
-        start_device_id: Option<String>,
-        end_device_id: Option<String>,
-        materiel_no: Option<String>,
-    }
-    impl DeviceBuilder {
-        /// Device where the service started.
-        ///
-        /// Optional.
-        pub fn start_device_id(mut self, value: impl Into<String>) -> Self {
-            self.start_device_id = Some(value.into());
-            self
-        }
-        /// Device where the service ended.
-        ///
-        /// Optional.
-        pub fn end_device_id(mut self, value: impl Into<String>) -> Self {
-            self.end_device_id = Some(value.into());
-            self
-        }
-        /// URL of the material (e.g. the QR code) the user scanned.
-        ///
-        /// Optional.
-        pub fn materiel_no(mut self, value: impl Into<String>) -> Self {
-            self.materiel_no = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Device, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for DeviceBuilder {
-        type Output = Device;
-        fn build_at(self, _at: &str, _missing: &mut Vec<String>) -> Option<Device> {
-            Some(Device {
-                start_device_id: self.start_device_id,
-                end_device_id: self.end_device_id,
-                materiel_no: self.materiel_no,
-            })
-        }
-    }
-    /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-    /// `CREATED` | `DOING` | `DONE` | `REVOKED` | `EXPIRED` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum State {
-        /// `CREATED`
-        Created,
-        /// `DOING`
-        Doing,
-        /// `DONE`
-        Done,
-        /// `REVOKED`
-        Revoked,
-        /// `EXPIRED`
-        Expired,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl State {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                State::Created => "CREATED",
-                State::Doing => "DOING",
-                State::Done => "DONE",
-                State::Revoked => "REVOKED",
-                State::Expired => "EXPIRED",
-                State::Unknown(value) => value,
+    impl From<PostDiscounts> for PostDiscountsBuilder {
+        fn from(value: PostDiscounts) -> Self {
+            PostDiscountsBuilder {
+                name: Some(value.name),
+                description: Some(value.description),
+                count: value.count,
             }
         }
-    }
-    impl From<&str> for State {
-        fn from(value: &str) -> Self {
-            match value {
-                "CREATED" => State::Created,
-                "DOING" => State::Doing,
-                "DONE" => State::Done,
-                "REVOKED" => State::Revoked,
-                "EXPIRED" => State::Expired,
-                other => State::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(State);
-    /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-    /// `USER_CONFIRM` | `MCH_COMPLETE` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum StateDescription {
-        /// `USER_CONFIRM`
-        UserConfirm,
-        /// `MCH_COMPLETE`
-        MchComplete,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl StateDescription {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                StateDescription::UserConfirm => "USER_CONFIRM",
-                StateDescription::MchComplete => "MCH_COMPLETE",
-                StateDescription::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for StateDescription {
-        fn from(value: &str) -> Self {
-            match value {
-                "USER_CONFIRM" => StateDescription::UserConfirm,
-                "MCH_COMPLETE" => StateDescription::MchComplete,
-                other => StateDescription::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(StateDescription);
-    /// Charges billed after the service.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponsePostPayments {
-        /// Charge name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// Charge amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// How the charge is computed.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Quantity charged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
-    }
-    /// Merchant discounts.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponsePostDiscounts {
-        /// Discount name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// Discount details.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Discount amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// Number of discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
-    }
-    /// Kind of risk amount. DEPOSIT is a deposit; ADVANCE a prepayment; CASH_DEPOSIT a cash deposit; ESTIMATE_ORDER_COST the estimated order cost.
-    /// `DEPOSIT` | `ADVANCE` | `CASH_DEPOSIT` | `ESTIMATE_ORDER_COST` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Name {
-        /// `DEPOSIT`
-        Deposit,
-        /// `ADVANCE`
-        Advance,
-        /// `CASH_DEPOSIT`
-        CashDeposit,
-        /// `ESTIMATE_ORDER_COST`
-        EstimateOrderCost,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Name {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Name::Deposit => "DEPOSIT",
-                Name::Advance => "ADVANCE",
-                Name::CashDeposit => "CASH_DEPOSIT",
-                Name::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                Name::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Name {
-        fn from(value: &str) -> Self {
-            match value {
-                "DEPOSIT" => Name::Deposit,
-                "ADVANCE" => Name::Advance,
-                "CASH_DEPOSIT" => Name::CashDeposit,
-                "ESTIMATE_ORDER_COST" => Name::EstimateOrderCost,
-                other => Name::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Name);
-    /// Risk amount the user is covered for.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseRiskFund {
-        /// Kind of risk amount. DEPOSIT is a deposit; ADVANCE a prepayment; CASH_DEPOSIT a cash deposit; ESTIMATE_ORDER_COST the estimated order cost.
-        /// `DEPOSIT` | `ADVANCE` | `CASH_DEPOSIT` | `ESTIMATE_ORDER_COST` 枚举值之一
-        ///
-        /// Required.
-        pub name: Name,
-        /// Risk amount, in fen.
-        ///
-        /// Required.
-        pub amount: crate::runtime::Number,
-        /// Notes on the risk amount.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
-    /// Service period.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseTimeRange {
-        /// Service start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<String>,
-        /// Service end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// Note shown with the start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// Note shown with the end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
-    /// Service location.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseLocation {
-        /// Where the service starts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// Where the service ends.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
     }
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
         /// App ID the service is bound to.
-        ///
-        /// Required.
         pub appid: String,
         /// Merchant ID.
-        ///
-        /// Required.
         pub mchid: String,
         /// Service order number in the merchant system.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// Pay Score service ID.
-        ///
-        /// Required.
         pub service_id: String,
         /// Service name shown to the user.
-        ///
-        /// Required.
         pub service_introduction: String,
         /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-        /// `CREATED` | `DOING` | `DONE` | `REVOKED` | `EXPIRED` 枚举值之一
-        ///
-        /// Required.
-        pub state: State,
+        pub state: crate::v3::payscore::types::State,
         /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-        /// `USER_CONFIRM` | `MCH_COMPLETE` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<StateDescription>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
         /// Charges billed after the service.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<ResponsePostPayments>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_payments: Option<Vec<crate::types::PostPayments>>,
         /// Merchant discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<ResponsePostDiscounts>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
         /// Risk amount the user is covered for.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<ResponseRiskFund>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub risk_fund: Option<crate::v3::payscore::types::ServiceorderRiskFund>,
         /// Service period.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<ResponseTimeRange>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
         /// Service location.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<ResponseLocation>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<crate::types::Location>,
         /// Merchant data, returned unchanged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Address that receives Pay Score notifications.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// WeChat Pay service order number.
-        ///
-        /// Required.
         pub order_id: String,
         /// Data for opening the WeChat Pay Score order page from the merchant app or mini program.
-        ///
-        /// Required.
         pub package: String,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "appid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "mchid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "out_order_no",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "service_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "service_introduction",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state_description",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "post_payments",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::types::PostPayments as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "post_discounts",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::payscore::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "risk_fund",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::types::ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "time_range",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "location",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "attach",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "notify_url",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "order_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "package",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
 }

@@ -2,6 +2,7 @@
 
 //! `/v3/profitsharing/orders`
 pub mod by_out_order_no;
+pub mod unfreeze;
 /// The chain to `/v3/profitsharing/orders` (`client.v3().profitsharing().orders()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
 impl<'a, T: ?Sized> Chain<'a, T> {
@@ -9,62 +10,55 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/profitsharing/orders/…`
+    /// `/v3/profitsharing/orders/{out_order_no}/…`
     pub fn by_out_order_no(self) -> by_out_order_no::Chain<'a, T> {
         by_out_order_no::Chain::new(self.0)
     }
+    /// `/v3/profitsharing/orders/unfreeze/…`
+    pub fn unfreeze(self) -> unfreeze::Chain<'a, T> {
+        unfreeze::Chain::new(self.0)
+    }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/profitsharing/orders`: Request profit sharing
+    /// `POST /v3/profitsharing/orders`: 请求分账
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Request profit sharing
+/// 请求分账
 ///
 /// After an order is paid, splits its settled funds among the given receivers (a service provider may do this for a sub-merchant).
 ///
-/// `POST /v3/profitsharing/orders` — [documentation](https://wechatpay.im/openapi/v3/profitsharing/orders)
+/// `POST /v3/profitsharing/orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/profitsharing/orders), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012524936), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012690683)
 pub mod post {
+    pub use crate::types::FailReason;
+    pub use crate::types::ReceiversResult;
+    pub use crate::types::ReceiversType;
+    pub use crate::v3::profitsharing::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) that encrypted the sensitive fields.
-        ///
-        /// Optional.
-        #[serde(skip)]
+        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// App ID of the merchant or service provider.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// App ID of the sub-merchant.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// WeChat Pay transaction number of the paid order.
-        ///
-        /// Required.
         pub transaction_id: String,
         /// Profit sharing number in the merchant system, unique per merchant.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// Who receives a share.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<Vec<Receivers>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub receivers: Option<Vec<crate::v3::profitsharing::orders::post::Receivers>>,
         /// Whether to release the funds left unshared to the merchant.
-        ///
-        /// Required.
         pub unfreeze_unsplit: bool,
     }
     impl Request {
@@ -82,91 +76,129 @@ pub mod post {
         sub_appid: Option<String>,
         transaction_id: Option<String>,
         out_order_no: Option<String>,
-        receivers: Option<Vec<ReceiversBuilder>>,
+        receivers: Option<Vec<crate::v3::profitsharing::orders::post::ReceiversBuilder>>,
         unfreeze_unsplit: Option<bool>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) that encrypted the sensitive fields.
-        ///
-        /// Optional.
         pub fn wechatpay_serial(mut self, value: impl Into<String>) -> Self {
             self.wechatpay_serial = Some(value.into());
             self
         }
+        /// Sets or clears [`wechatpay_serial`](Self::wechatpay_serial) with a built value.
+        pub fn set_wechatpay_serial(mut self, value: Option<String>) -> Self {
+            self.wechatpay_serial = value;
+            self
+        }
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
         pub fn sub_mchid(mut self, value: impl Into<String>) -> Self {
             self.sub_mchid = Some(value.into());
             self
         }
+        /// Sets or clears [`sub_mchid`](Self::sub_mchid) with a built value.
+        pub fn set_sub_mchid(mut self, value: Option<String>) -> Self {
+            self.sub_mchid = value;
+            self
+        }
         /// App ID of the merchant or service provider.
-        ///
-        /// Optional.
         pub fn appid(mut self, value: impl Into<String>) -> Self {
             self.appid = Some(value.into());
             self
         }
+        /// Sets or clears [`appid`](Self::appid) with a built value.
+        pub fn set_appid(mut self, value: Option<String>) -> Self {
+            self.appid = value;
+            self
+        }
         /// App ID of the sub-merchant.
-        ///
-        /// Optional.
         pub fn sub_appid(mut self, value: impl Into<String>) -> Self {
             self.sub_appid = Some(value.into());
             self
         }
-        /// WeChat Pay transaction number of the paid order.
-        ///
-        /// Required.
+        /// Sets or clears [`sub_appid`](Self::sub_appid) with a built value.
+        pub fn set_sub_appid(mut self, value: Option<String>) -> Self {
+            self.sub_appid = value;
+            self
+        }
+        /// **Required.** WeChat Pay transaction number of the paid order.
         pub fn transaction_id(mut self, value: impl Into<String>) -> Self {
             self.transaction_id = Some(value.into());
             self
         }
-        /// Profit sharing number in the merchant system, unique per merchant.
-        ///
-        /// Required.
+        /// Sets or clears [`transaction_id`](Self::transaction_id) with a built value.
+        pub fn set_transaction_id(mut self, value: Option<String>) -> Self {
+            self.transaction_id = value;
+            self
+        }
+        /// **Required.** Profit sharing number in the merchant system, unique per merchant.
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
         /// Who receives a share.
         ///
-        /// Optional.
-        pub fn receivers(mut self, value: Vec<ReceiversBuilder>) -> Self {
-            self.receivers = Some(value);
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn receivers(
+            mut self,
+            item: impl Into<crate::v3::profitsharing::orders::post::ReceiversBuilder>,
+        ) -> Self {
+            self.receivers.get_or_insert_with(Vec::new).push(item.into());
             self
         }
-        /// Whether to release the funds left unshared to the merchant.
-        ///
-        /// Required.
-        pub fn unfreeze_unsplit(mut self, value: bool) -> Self {
-            self.unfreeze_unsplit = Some(value);
+        /// Sets or clears [`receivers`](Self::receivers) with a built value.
+        pub fn set_receivers(
+            mut self,
+            value: Option<Vec<crate::v3::profitsharing::orders::post::Receivers>>,
+        ) -> Self {
+            self.receivers = value
+                .map(|items| items.into_iter().map(Into::into).collect());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// **Required.** Whether to release the funds left unshared to the merchant.
+        pub fn unfreeze_unsplit(mut self, value: impl Into<bool>) -> Self {
+            self.unfreeze_unsplit = Some(value.into());
+            self
+        }
+        /// Sets or clears [`unfreeze_unsplit`](Self::unfreeze_unsplit) with a built value.
+        pub fn set_unfreeze_unsplit(mut self, value: Option<bool>) -> Self {
+            self.unfreeze_unsplit = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             let transaction_id = crate::runtime::required(
                 self.transaction_id,
                 at,
                 "transaction_id",
-                missing,
+                problems,
             );
             let out_order_no = crate::runtime::required(
                 self.out_order_no,
                 at,
                 "out_order_no",
-                missing,
+                problems,
             );
             let receivers = match self.receivers {
                 Some(value) => {
-                    crate::runtime::list(value, at, "receivers", missing).map(Some)
+                    crate::runtime::list(value, at, "receivers", problems).map(Some)
                 }
                 None => Some(None),
             };
@@ -174,7 +206,7 @@ pub mod post {
                 self.unfreeze_unsplit,
                 at,
                 "unfreeze_unsplit",
-                missing,
+                problems,
             );
             Some(Request {
                 wechatpay_serial: self.wechatpay_serial,
@@ -216,69 +248,39 @@ pub mod post {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-    /// `MERCHANT_ID` | `PERSONAL_OPENID` | `PERSONAL_SUB_OPENID` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Type {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Type {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Type::MerchantId => "MERCHANT_ID",
-                Type::PersonalOpenid => "PERSONAL_OPENID",
-                Type::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Type::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Type {
-        fn from(value: &str) -> Self {
-            match value {
-                "MERCHANT_ID" => Type::MerchantId,
-                "PERSONAL_OPENID" => Type::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Type::PersonalSubOpenid,
-                other => Type::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Type);
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/profitsharing/orders",
+        "profitsharing",
+        "请求分账",
+        "v3::profitsharing::orders::post",
+        "https://wechatpay.im/openapi/v3/profitsharing/orders",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012524936",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012690683",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &["receivers[].name"],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// Who receives a share.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Receivers {
         /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-        /// `MERCHANT_ID` | `PERSONAL_OPENID` | `PERSONAL_SUB_OPENID` 枚举值之一
-        ///
-        /// Required.
-        pub r#type: Type,
+        pub r#type: crate::types::ReceiversType,
         /// Receiver account: a merchant ID or an OpenID, depending on type.
-        ///
-        /// Required.
         pub account: String,
         /// Receiver name (for individuals), encrypted with the WeChat Pay public key.
         ///
-        /// Optional. Sensitive: sent encrypted with the WeChat Pay public key (written here in plain text).
-        #[serde(skip_serializing_if = "Option::is_none")]
+        /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Sensitive>,
         /// Amount for this receiver, in fen.
-        ///
-        /// Required.
         pub amount: i64,
         /// Reason for the share.
-        ///
-        /// Required.
         pub description: String,
     }
     impl Receivers {
@@ -290,67 +292,93 @@ pub mod post {
     /// Builds a [`Receivers`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ReceiversBuilder {
-        r#type: Option<Type>,
+        r#type: Option<crate::types::ReceiversType>,
         account: Option<String>,
         name: Option<crate::runtime::Sensitive>,
         amount: Option<i64>,
         description: Option<String>,
     }
     impl ReceiversBuilder {
-        /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-        /// `MERCHANT_ID` | `PERSONAL_OPENID` | `PERSONAL_SUB_OPENID` 枚举值之一
-        ///
-        /// Required.
-        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
+        /// **Required.** Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
+        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
-        /// Receiver account: a merchant ID or an OpenID, depending on type.
-        ///
-        /// Required.
+        /// Sets or clears [`type`](Self::r#type) with a built value.
+        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+            self.r#type = value;
+            self
+        }
+        /// **Required.** Receiver account: a merchant ID or an OpenID, depending on type.
         pub fn account(mut self, value: impl Into<String>) -> Self {
             self.account = Some(value.into());
             self
         }
+        /// Sets or clears [`account`](Self::account) with a built value.
+        pub fn set_account(mut self, value: Option<String>) -> Self {
+            self.account = value;
+            self
+        }
         /// Receiver name (for individuals), encrypted with the WeChat Pay public key.
         ///
-        /// Optional. Sensitive: sent encrypted with the WeChat Pay public key (written here in plain text).
+        /// Sensitive: give it in plain text; the client sends it encrypted.
         pub fn name(mut self, value: impl Into<crate::runtime::Sensitive>) -> Self {
             self.name = Some(value.into());
             self
         }
-        /// Amount for this receiver, in fen.
-        ///
-        /// Required.
-        pub fn amount(mut self, value: i64) -> Self {
-            self.amount = Some(value);
+        /// Sets or clears [`name`](Self::name) with a built value.
+        pub fn set_name(mut self, value: Option<crate::runtime::Sensitive>) -> Self {
+            self.name = value;
             self
         }
-        /// Reason for the share.
-        ///
-        /// Required.
+        /// **Required.** Amount for this receiver, in fen.
+        pub fn amount(mut self, value: impl Into<i64>) -> Self {
+            self.amount = Some(value.into());
+            self
+        }
+        /// Sets or clears [`amount`](Self::amount) with a built value.
+        pub fn set_amount(mut self, value: Option<i64>) -> Self {
+            self.amount = value;
+            self
+        }
+        /// **Required.** Reason for the share.
         pub fn description(mut self, value: impl Into<String>) -> Self {
             self.description = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`description`](Self::description) with a built value.
+        pub fn set_description(mut self, value: Option<String>) -> Self {
+            self.description = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Receivers, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for ReceiversBuilder {
         type Output = Receivers;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Receivers> {
-            let r#type = crate::runtime::required(self.r#type, at, "type", missing);
-            let account = crate::runtime::required(self.account, at, "account", missing);
-            let amount = crate::runtime::required(self.amount, at, "amount", missing);
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Receivers> {
+            let r#type = crate::runtime::required(self.r#type, at, "type", problems);
+            let account = crate::runtime::required(
+                self.account,
+                at,
+                "account",
+                problems,
+            );
+            let amount = crate::runtime::required(self.amount, at, "amount", problems);
             let description = crate::runtime::required(
                 self.description,
                 at,
                 "description",
-                missing,
+                problems,
             );
             Some(Receivers {
                 r#type: r#type?,
@@ -361,252 +389,176 @@ pub mod post {
             })
         }
     }
-    /// State of the profit sharing order. PROCESSING means it is being handled; FINISHED means it is done.
-    /// `PROCESSING` | `FINISHED` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum State {
-        /// `PROCESSING`
-        Processing,
-        /// `FINISHED`
-        Finished,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl State {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                State::Processing => "PROCESSING",
-                State::Finished => "FINISHED",
-                State::Unknown(value) => value,
+    impl From<Receivers> for ReceiversBuilder {
+        fn from(value: Receivers) -> Self {
+            ReceiversBuilder {
+                r#type: Some(value.r#type),
+                account: Some(value.account),
+                name: value.name,
+                amount: Some(value.amount),
+                description: Some(value.description),
             }
         }
-    }
-    impl From<&str> for State {
-        fn from(value: &str) -> Self {
-            match value {
-                "PROCESSING" => State::Processing,
-                "FINISHED" => State::Finished,
-                other => State::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(State);
-    /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-    /// `MERCHANT_ID` | `PERSONAL_OPENID` | `PERSONAL_SUB_OPENID` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum ResponseReceiversType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl ResponseReceiversType {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                ResponseReceiversType::MerchantId => "MERCHANT_ID",
-                ResponseReceiversType::PersonalOpenid => "PERSONAL_OPENID",
-                ResponseReceiversType::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                ResponseReceiversType::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for ResponseReceiversType {
-        fn from(value: &str) -> Self {
-            match value {
-                "MERCHANT_ID" => ResponseReceiversType::MerchantId,
-                "PERSONAL_OPENID" => ResponseReceiversType::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => ResponseReceiversType::PersonalSubOpenid,
-                other => ResponseReceiversType::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(ResponseReceiversType);
-    /// Outcome for this receiver. PENDING means waiting; SUCCESS means paid; CLOSED means it failed and was closed.
-    /// `PENDING` | `SUCCESS` | `CLOSED` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum ResponseReceiversResult {
-        /// `PENDING`
-        Pending,
-        /// `SUCCESS`
-        Success,
-        /// `CLOSED`
-        Closed,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl ResponseReceiversResult {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                ResponseReceiversResult::Pending => "PENDING",
-                ResponseReceiversResult::Success => "SUCCESS",
-                ResponseReceiversResult::Closed => "CLOSED",
-                ResponseReceiversResult::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for ResponseReceiversResult {
-        fn from(value: &str) -> Self {
-            match value {
-                "PENDING" => ResponseReceiversResult::Pending,
-                "SUCCESS" => ResponseReceiversResult::Success,
-                "CLOSED" => ResponseReceiversResult::Closed,
-                other => ResponseReceiversResult::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(ResponseReceiversResult);
-    /// Why the share failed: abnormal receiver account, no relation with the receiver, high-risk receiver, receiver without real-name verification, no permission, receiver limit reached, abnormal payer account, or an invalid request.
-    /// `ACCOUNT_ABNORMAL` | `NO_RELATION` | `RECEIVER_HIGH_RISK` | `RECEIVER_REAL_NAME_NOT_VERIFIED` | `NO_AUTH` | `RECEIVER_RECEIPT_LIMIT` | `PAYER_ACCOUNT_ABNORMAL` | `INVALID_REQUEST` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum FailReason {
-        /// `ACCOUNT_ABNORMAL`
-        AccountAbnormal,
-        /// `NO_RELATION`
-        NoRelation,
-        /// `RECEIVER_HIGH_RISK`
-        ReceiverHighRisk,
-        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
-        ReceiverRealNameNotVerified,
-        /// `NO_AUTH`
-        NoAuth,
-        /// `RECEIVER_RECEIPT_LIMIT`
-        ReceiverReceiptLimit,
-        /// `PAYER_ACCOUNT_ABNORMAL`
-        PayerAccountAbnormal,
-        /// `INVALID_REQUEST`
-        InvalidRequest,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl FailReason {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                FailReason::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                FailReason::NoRelation => "NO_RELATION",
-                FailReason::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-                FailReason::ReceiverRealNameNotVerified => {
-                    "RECEIVER_REAL_NAME_NOT_VERIFIED"
-                }
-                FailReason::NoAuth => "NO_AUTH",
-                FailReason::ReceiverReceiptLimit => "RECEIVER_RECEIPT_LIMIT",
-                FailReason::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                FailReason::InvalidRequest => "INVALID_REQUEST",
-                FailReason::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for FailReason {
-        fn from(value: &str) -> Self {
-            match value {
-                "ACCOUNT_ABNORMAL" => FailReason::AccountAbnormal,
-                "NO_RELATION" => FailReason::NoRelation,
-                "RECEIVER_HIGH_RISK" => FailReason::ReceiverHighRisk,
-                "RECEIVER_REAL_NAME_NOT_VERIFIED" => {
-                    FailReason::ReceiverRealNameNotVerified
-                }
-                "NO_AUTH" => FailReason::NoAuth,
-                "RECEIVER_RECEIPT_LIMIT" => FailReason::ReceiverReceiptLimit,
-                "PAYER_ACCOUNT_ABNORMAL" => FailReason::PayerAccountAbnormal,
-                "INVALID_REQUEST" => FailReason::InvalidRequest,
-                other => FailReason::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(FailReason);
-    /// Receivers and what each got.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseReceivers {
-        /// Amount shared to this receiver, in fen.
-        ///
-        /// Required.
-        pub amount: i64,
-        /// Reason for the share.
-        ///
-        /// Required.
-        pub description: String,
-        /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-        /// `MERCHANT_ID` | `PERSONAL_OPENID` | `PERSONAL_SUB_OPENID` 枚举值之一
-        ///
-        /// Required.
-        pub r#type: ResponseReceiversType,
-        /// Receiver account.
-        ///
-        /// Required.
-        pub account: String,
-        /// Outcome for this receiver. PENDING means waiting; SUCCESS means paid; CLOSED means it failed and was closed.
-        /// `PENDING` | `SUCCESS` | `CLOSED` 枚举值之一
-        ///
-        /// Required.
-        pub result: ResponseReceiversResult,
-        /// Why the share failed: abnormal receiver account, no relation with the receiver, high-risk receiver, receiver without real-name verification, no permission, receiver limit reached, abnormal payer account, or an invalid request.
-        /// `ACCOUNT_ABNORMAL` | `NO_RELATION` | `RECEIVER_HIGH_RISK` | `RECEIVER_REAL_NAME_NOT_VERIFIED` | `NO_AUTH` | `RECEIVER_RECEIPT_LIMIT` | `PAYER_ACCOUNT_ABNORMAL` | `INVALID_REQUEST` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<FailReason>,
-        /// WeChat Pay number of this share.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub detail_id: Option<String>,
-        /// When the share was created.
-        ///
-        /// Required.
-        pub create_time: String,
-        /// When the share finished.
-        ///
-        /// Required.
-        pub finish_time: String,
     }
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
         /// Sub-merchant ID.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction number.
-        ///
-        /// Required.
         pub transaction_id: String,
         /// Profit sharing number in the merchant system.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// WeChat Pay profit sharing number.
-        ///
-        /// Required.
         pub order_id: String,
         /// State of the profit sharing order. PROCESSING means it is being handled; FINISHED means it is done.
-        /// `PROCESSING` | `FINISHED` 枚举值之一
-        ///
-        /// Required.
-        pub state: State,
+        pub state: crate::v3::profitsharing::types::State,
         /// Receivers and what each got.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<Vec<ResponseReceivers>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub receivers: Option<
+            Vec<crate::v3::profitsharing::orders::post::ResponseReceivers>,
+        >,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "sub_mchid",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "transaction_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "out_order_no",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "order_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "receivers",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::profitsharing::orders::post::ResponseReceivers as crate::runtime::Schema>::FIELDS,
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
+    /// Receivers and what each got.
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
+    pub struct ResponseReceivers {
+        /// Amount shared to this receiver, in fen.
+        pub amount: i64,
+        /// Reason for the share.
+        pub description: String,
+        /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
+        pub r#type: crate::types::ReceiversType,
+        /// Receiver account.
+        pub account: String,
+        /// Outcome for this receiver. PENDING means waiting; SUCCESS means paid; CLOSED means it failed and was closed.
+        pub result: crate::types::ReceiversResult,
+        /// Why the share failed: abnormal receiver account, no relation with the receiver, high-risk receiver, receiver without real-name verification, no permission, receiver limit reached, abnormal payer account, or an invalid request.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fail_reason: Option<crate::types::FailReason>,
+        /// WeChat Pay number of this share.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub detail_id: Option<String>,
+        /// When the share was created.
+        pub create_time: String,
+        /// When the share finished.
+        pub finish_time: String,
+    }
+    impl crate::runtime::Schema for ResponseReceivers {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "amount",
+                kind: crate::runtime::Kind::Integer,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "description",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "type",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "account",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "result",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "fail_reason",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "detail_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "create_time",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "finish_time",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for ResponseReceivers {}
 }

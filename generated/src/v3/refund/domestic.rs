@@ -9,7 +9,7 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/refund/domestic/…`
+    /// `/v3/refund/domestic/refunds/…`
     pub fn refunds(self) -> refunds::Chain<'a, T> {
         refunds::Chain::new(self.0)
     }

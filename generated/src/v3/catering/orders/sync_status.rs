@@ -10,112 +10,70 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/catering/orders/sync-status`: Sync a dine-in order (channel partner or service provider)
+    /// `POST /v3/catering/orders/sync-status`: 点餐订单信息同步（渠道商/服务商）
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Sync a dine-in order (channel partner or service provider)
+/// 点餐订单信息同步（渠道商/服务商）
 ///
 /// Uploads the full details of a scan-to-order restaurant order each time its status changes, first when the user places it (CREATE_DEAL) and again once it is paid (PAY_SUCCESS).
 ///
-/// `POST /v3/catering/orders/sync-status` — [documentation](https://wechatpay.im/openapi/v3/catering/orders/sync-status)
+/// `POST /v3/catering/orders/sync-status`: [wechatpay.im](https://wechatpay.im/openapi/v3/catering/orders/sync-status), [official documentation](https://pay.weixin.qq.com/doc/v2/partner/4011939936), [official documentation](https://pay.weixin.qq.com/doc/v2/institution/4011941011)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Service provider merchant ID.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// App ID of the service provider.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Merchant ID of the channel partner.
-        ///
-        /// Required.
         pub channel_id: String,
         /// Merchant ID of the sub-merchant (the restaurant).
-        ///
-        /// Required.
         pub sub_mchid: String,
         /// App ID (official account or mini program) of the sub-merchant.
-        ///
-        /// Required.
         pub sub_appid: String,
         /// Merchant-side code of the store, unique per merchant.
-        ///
-        /// Required.
         pub out_shop_no: String,
         /// User OpenID under sub_appid.
-        ///
-        /// Required.
         pub sub_openid: String,
         /// Login credential of the user: the page access_token for an official account, or the session_key for a mini program.
-        ///
-        /// Required.
         pub login_token: String,
         /// Where ordering started: the full page URL for an official account, or the page path for a mini program.
-        ///
-        /// Required.
         pub order_entry: String,
         /// Order total, in fen.
-        ///
-        /// Required.
         pub total_amount: i64,
         /// Discount applied, in fen.
-        ///
-        /// Required.
         pub discount_amount: i64,
         /// Amount the user actually pays, in fen.
-        ///
-        /// Required.
         pub user_amount: i64,
         /// Order status. CREATE_DEAL means the order was placed; PAY_SUCCESS means it was paid and settled.
-        /// `CREATE_DEAL` | `PAY_SUCCESS` 枚举值之一
-        ///
-        /// Required.
-        pub status: Status,
+        pub status: crate::v3::catering::orders::sync_status::post::Status,
         /// When the status changed, RFC 3339 (for example 2024-03-01T09:30:00+08:00).
-        ///
-        /// Required.
         pub action_time: String,
         /// When the payment was made, RFC 3339. Needed once status is PAY_SUCCESS.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_time: Option<String>,
         /// WeChat Pay transaction number. Needed once status is PAY_SUCCESS.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Payment order number in the channel partner system. Needed once status is PAY_SUCCESS.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Order number in the channel partner system.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// Table number.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_table_no: Option<String>,
         /// Number of diners.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub people_count: Option<i64>,
         /// Dishes in the order.
-        ///
-        /// Required.
-        pub dish_list: Vec<DishList>,
+        pub dish_list: Vec<crate::v3::catering::orders::sync_status::post::DishList>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -138,7 +96,7 @@ pub mod post {
         total_amount: Option<i64>,
         discount_amount: Option<i64>,
         user_amount: Option<i64>,
-        status: Option<Status>,
+        status: Option<crate::v3::catering::orders::sync_status::post::Status>,
         action_time: Option<String>,
         pay_time: Option<String>,
         transaction_id: Option<String>,
@@ -146,247 +104,338 @@ pub mod post {
         out_order_no: Option<String>,
         out_table_no: Option<String>,
         people_count: Option<i64>,
-        dish_list: Option<Vec<DishListBuilder>>,
+        dish_list: Option<
+            Vec<crate::v3::catering::orders::sync_status::post::DishListBuilder>,
+        >,
     }
     impl RequestBuilder {
         /// Service provider merchant ID.
-        ///
-        /// Optional.
         pub fn sp_mchid(mut self, value: impl Into<String>) -> Self {
             self.sp_mchid = Some(value.into());
             self
         }
+        /// Sets or clears [`sp_mchid`](Self::sp_mchid) with a built value.
+        pub fn set_sp_mchid(mut self, value: Option<String>) -> Self {
+            self.sp_mchid = value;
+            self
+        }
         /// App ID of the service provider.
-        ///
-        /// Optional.
         pub fn sp_appid(mut self, value: impl Into<String>) -> Self {
             self.sp_appid = Some(value.into());
             self
         }
-        /// Merchant ID of the channel partner.
-        ///
-        /// Required.
+        /// Sets or clears [`sp_appid`](Self::sp_appid) with a built value.
+        pub fn set_sp_appid(mut self, value: Option<String>) -> Self {
+            self.sp_appid = value;
+            self
+        }
+        /// **Required.** Merchant ID of the channel partner.
         pub fn channel_id(mut self, value: impl Into<String>) -> Self {
             self.channel_id = Some(value.into());
             self
         }
-        /// Merchant ID of the sub-merchant (the restaurant).
-        ///
-        /// Required.
+        /// Sets or clears [`channel_id`](Self::channel_id) with a built value.
+        pub fn set_channel_id(mut self, value: Option<String>) -> Self {
+            self.channel_id = value;
+            self
+        }
+        /// **Required.** Merchant ID of the sub-merchant (the restaurant).
         pub fn sub_mchid(mut self, value: impl Into<String>) -> Self {
             self.sub_mchid = Some(value.into());
             self
         }
-        /// App ID (official account or mini program) of the sub-merchant.
-        ///
-        /// Required.
+        /// Sets or clears [`sub_mchid`](Self::sub_mchid) with a built value.
+        pub fn set_sub_mchid(mut self, value: Option<String>) -> Self {
+            self.sub_mchid = value;
+            self
+        }
+        /// **Required.** App ID (official account or mini program) of the sub-merchant.
         pub fn sub_appid(mut self, value: impl Into<String>) -> Self {
             self.sub_appid = Some(value.into());
             self
         }
-        /// Merchant-side code of the store, unique per merchant.
-        ///
-        /// Required.
+        /// Sets or clears [`sub_appid`](Self::sub_appid) with a built value.
+        pub fn set_sub_appid(mut self, value: Option<String>) -> Self {
+            self.sub_appid = value;
+            self
+        }
+        /// **Required.** Merchant-side code of the store, unique per merchant.
         pub fn out_shop_no(mut self, value: impl Into<String>) -> Self {
             self.out_shop_no = Some(value.into());
             self
         }
-        /// User OpenID under sub_appid.
-        ///
-        /// Required.
+        /// Sets or clears [`out_shop_no`](Self::out_shop_no) with a built value.
+        pub fn set_out_shop_no(mut self, value: Option<String>) -> Self {
+            self.out_shop_no = value;
+            self
+        }
+        /// **Required.** User OpenID under sub_appid.
         pub fn sub_openid(mut self, value: impl Into<String>) -> Self {
             self.sub_openid = Some(value.into());
             self
         }
-        /// Login credential of the user: the page access_token for an official account, or the session_key for a mini program.
-        ///
-        /// Required.
+        /// Sets or clears [`sub_openid`](Self::sub_openid) with a built value.
+        pub fn set_sub_openid(mut self, value: Option<String>) -> Self {
+            self.sub_openid = value;
+            self
+        }
+        /// **Required.** Login credential of the user: the page access_token for an official account, or the session_key for a mini program.
         pub fn login_token(mut self, value: impl Into<String>) -> Self {
             self.login_token = Some(value.into());
             self
         }
-        /// Where ordering started: the full page URL for an official account, or the page path for a mini program.
-        ///
-        /// Required.
+        /// Sets or clears [`login_token`](Self::login_token) with a built value.
+        pub fn set_login_token(mut self, value: Option<String>) -> Self {
+            self.login_token = value;
+            self
+        }
+        /// **Required.** Where ordering started: the full page URL for an official account, or the page path for a mini program.
         pub fn order_entry(mut self, value: impl Into<String>) -> Self {
             self.order_entry = Some(value.into());
             self
         }
-        /// Order total, in fen.
-        ///
-        /// Required.
-        pub fn total_amount(mut self, value: i64) -> Self {
-            self.total_amount = Some(value);
+        /// Sets or clears [`order_entry`](Self::order_entry) with a built value.
+        pub fn set_order_entry(mut self, value: Option<String>) -> Self {
+            self.order_entry = value;
             self
         }
-        /// Discount applied, in fen.
-        ///
-        /// Required.
-        pub fn discount_amount(mut self, value: i64) -> Self {
-            self.discount_amount = Some(value);
+        /// **Required.** Order total, in fen.
+        pub fn total_amount(mut self, value: impl Into<i64>) -> Self {
+            self.total_amount = Some(value.into());
             self
         }
-        /// Amount the user actually pays, in fen.
-        ///
-        /// Required.
-        pub fn user_amount(mut self, value: i64) -> Self {
-            self.user_amount = Some(value);
+        /// Sets or clears [`total_amount`](Self::total_amount) with a built value.
+        pub fn set_total_amount(mut self, value: Option<i64>) -> Self {
+            self.total_amount = value;
             self
         }
-        /// Order status. CREATE_DEAL means the order was placed; PAY_SUCCESS means it was paid and settled.
-        /// `CREATE_DEAL` | `PAY_SUCCESS` 枚举值之一
-        ///
-        /// Required.
-        pub fn status(mut self, value: impl Into<Status>) -> Self {
+        /// **Required.** Discount applied, in fen.
+        pub fn discount_amount(mut self, value: impl Into<i64>) -> Self {
+            self.discount_amount = Some(value.into());
+            self
+        }
+        /// Sets or clears [`discount_amount`](Self::discount_amount) with a built value.
+        pub fn set_discount_amount(mut self, value: Option<i64>) -> Self {
+            self.discount_amount = value;
+            self
+        }
+        /// **Required.** Amount the user actually pays, in fen.
+        pub fn user_amount(mut self, value: impl Into<i64>) -> Self {
+            self.user_amount = Some(value.into());
+            self
+        }
+        /// Sets or clears [`user_amount`](Self::user_amount) with a built value.
+        pub fn set_user_amount(mut self, value: Option<i64>) -> Self {
+            self.user_amount = value;
+            self
+        }
+        /// **Required.** Order status. CREATE_DEAL means the order was placed; PAY_SUCCESS means it was paid and settled.
+        pub fn status(
+            mut self,
+            value: impl Into<crate::v3::catering::orders::sync_status::post::Status>,
+        ) -> Self {
             self.status = Some(value.into());
             self
         }
-        /// When the status changed, RFC 3339 (for example 2024-03-01T09:30:00+08:00).
-        ///
-        /// Required.
+        /// Sets or clears [`status`](Self::status) with a built value.
+        pub fn set_status(
+            mut self,
+            value: Option<crate::v3::catering::orders::sync_status::post::Status>,
+        ) -> Self {
+            self.status = value;
+            self
+        }
+        /// **Required.** When the status changed, RFC 3339 (for example 2024-03-01T09:30:00+08:00).
         pub fn action_time(mut self, value: impl Into<String>) -> Self {
             self.action_time = Some(value.into());
             self
         }
+        /// Sets or clears [`action_time`](Self::action_time) with a built value.
+        pub fn set_action_time(mut self, value: Option<String>) -> Self {
+            self.action_time = value;
+            self
+        }
         /// When the payment was made, RFC 3339. Needed once status is PAY_SUCCESS.
-        ///
-        /// Optional.
         pub fn pay_time(mut self, value: impl Into<String>) -> Self {
             self.pay_time = Some(value.into());
             self
         }
+        /// Sets or clears [`pay_time`](Self::pay_time) with a built value.
+        pub fn set_pay_time(mut self, value: Option<String>) -> Self {
+            self.pay_time = value;
+            self
+        }
         /// WeChat Pay transaction number. Needed once status is PAY_SUCCESS.
-        ///
-        /// Optional.
         pub fn transaction_id(mut self, value: impl Into<String>) -> Self {
             self.transaction_id = Some(value.into());
             self
         }
+        /// Sets or clears [`transaction_id`](Self::transaction_id) with a built value.
+        pub fn set_transaction_id(mut self, value: Option<String>) -> Self {
+            self.transaction_id = value;
+            self
+        }
         /// Payment order number in the channel partner system. Needed once status is PAY_SUCCESS.
-        ///
-        /// Optional.
         pub fn out_trade_no(mut self, value: impl Into<String>) -> Self {
             self.out_trade_no = Some(value.into());
             self
         }
-        /// Order number in the channel partner system.
-        ///
-        /// Required.
+        /// Sets or clears [`out_trade_no`](Self::out_trade_no) with a built value.
+        pub fn set_out_trade_no(mut self, value: Option<String>) -> Self {
+            self.out_trade_no = value;
+            self
+        }
+        /// **Required.** Order number in the channel partner system.
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
         /// Table number.
-        ///
-        /// Optional.
         pub fn out_table_no(mut self, value: impl Into<String>) -> Self {
             self.out_table_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_table_no`](Self::out_table_no) with a built value.
+        pub fn set_out_table_no(mut self, value: Option<String>) -> Self {
+            self.out_table_no = value;
+            self
+        }
         /// Number of diners.
-        ///
-        /// Optional.
-        pub fn people_count(mut self, value: i64) -> Self {
-            self.people_count = Some(value);
+        pub fn people_count(mut self, value: impl Into<i64>) -> Self {
+            self.people_count = Some(value.into());
             self
         }
-        /// Dishes in the order.
-        ///
-        /// Required.
-        pub fn dish_list(mut self, value: Vec<DishListBuilder>) -> Self {
-            self.dish_list = Some(value);
+        /// Sets or clears [`people_count`](Self::people_count) with a built value.
+        pub fn set_people_count(mut self, value: Option<i64>) -> Self {
+            self.people_count = value;
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// **Required.** Dishes in the order.
+        ///
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn dish_list(
+            mut self,
+            item: impl Into<
+                crate::v3::catering::orders::sync_status::post::DishListBuilder,
+            >,
+        ) -> Self {
+            self.dish_list.get_or_insert_with(Vec::new).push(item.into());
+            self
+        }
+        /// Sets or clears [`dish_list`](Self::dish_list) with a built value.
+        pub fn set_dish_list(
+            mut self,
+            value: Option<Vec<crate::v3::catering::orders::sync_status::post::DishList>>,
+        ) -> Self {
+            self.dish_list = value
+                .map(|items| items.into_iter().map(Into::into).collect());
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             let channel_id = crate::runtime::required(
                 self.channel_id,
                 at,
                 "channel_id",
-                missing,
+                problems,
             );
             let sub_mchid = crate::runtime::required(
                 self.sub_mchid,
                 at,
                 "sub_mchid",
-                missing,
+                problems,
             );
             let sub_appid = crate::runtime::required(
                 self.sub_appid,
                 at,
                 "sub_appid",
-                missing,
+                problems,
             );
             let out_shop_no = crate::runtime::required(
                 self.out_shop_no,
                 at,
                 "out_shop_no",
-                missing,
+                problems,
             );
             let sub_openid = crate::runtime::required(
                 self.sub_openid,
                 at,
                 "sub_openid",
-                missing,
+                problems,
             );
             let login_token = crate::runtime::required(
                 self.login_token,
                 at,
                 "login_token",
-                missing,
+                problems,
             );
             let order_entry = crate::runtime::required(
                 self.order_entry,
                 at,
                 "order_entry",
-                missing,
+                problems,
             );
             let total_amount = crate::runtime::required(
                 self.total_amount,
                 at,
                 "total_amount",
-                missing,
+                problems,
             );
             let discount_amount = crate::runtime::required(
                 self.discount_amount,
                 at,
                 "discount_amount",
-                missing,
+                problems,
             );
             let user_amount = crate::runtime::required(
                 self.user_amount,
                 at,
                 "user_amount",
-                missing,
+                problems,
             );
-            let status = crate::runtime::required(self.status, at, "status", missing);
+            let status = crate::runtime::required(self.status, at, "status", problems);
             let action_time = crate::runtime::required(
                 self.action_time,
                 at,
                 "action_time",
-                missing,
+                problems,
             );
             let out_order_no = crate::runtime::required(
                 self.out_order_no,
                 at,
                 "out_order_no",
-                missing,
+                problems,
             );
             let dish_list = crate::runtime::required(
                     self.dish_list,
                     at,
                     "dish_list",
-                    missing,
+                    problems,
                 )
-                .and_then(|value| crate::runtime::list(value, at, "dish_list", missing));
+                .and_then(|value| crate::runtime::list(
+                    value,
+                    at,
+                    "dish_list",
+                    problems,
+                ));
             Some(Request {
                 sp_mchid: self.sp_mchid,
                 sp_appid: self.sp_appid,
@@ -434,97 +483,253 @@ pub mod post {
     }
     /// The response: an empty body.
     pub type Response = ();
-    /// Order status. CREATE_DEAL means the order was placed; PAY_SUCCESS means it was paid and settled.
-    /// `CREATE_DEAL` | `PAY_SUCCESS` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/catering/orders/sync-status",
+        "catering",
+        "点餐订单信息同步（渠道商/服务商）",
+        "v3::catering::orders::sync_status::post",
+        "https://wechatpay.im/openapi/v3/catering/orders/sync-status",
+        &[
+            "https://pay.weixin.qq.com/doc/v2/partner/4011939936",
+            "https://pay.weixin.qq.com/doc/v2/institution/4011941011",
+        ],
+        crate::runtime::ResponseKind::Empty,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
+    /// Dishes in the order.
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     #[non_exhaustive]
-    pub enum Status {
-        /// `CREATE_DEAL`
-        CreateDeal,
-        /// `PAY_SUCCESS`
-        PaySuccess,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
+    pub struct DishList {
+        /// Merchant-side dish code.
+        pub out_dish_no: String,
+        /// Dish name.
+        pub name: String,
+        /// Unit price, in fen.
+        pub price: i64,
+        /// How the dish is sold. BY_SHARE means per portion; BY_WEIGHT means by weight.
+        pub unit: crate::v3::catering::orders::sync_status::post::Unit,
+        /// Quantity ordered, up to two decimal places.
+        pub count: crate::runtime::Number,
+        /// Discount as a percentage of the price (80 means 20% off).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub discount: Option<i64>,
+        /// Dish category code, from the dish category list.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
+        /// Display order on the provider platform, 1 to 100; lower comes first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub priority: Option<i64>,
+        /// Dish attributes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub properties: Option<
+            crate::v3::catering::orders::sync_status::post::Properties,
+        >,
     }
-    impl Status {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Status::CreateDeal => "CREATE_DEAL",
-                Status::PaySuccess => "PAY_SUCCESS",
-                Status::Unknown(value) => value,
+    impl DishList {
+        /// A builder; see its setters.
+        pub fn builder() -> DishListBuilder {
+            DishListBuilder::default()
+        }
+    }
+    /// Builds a [`DishList`]: one setter per field; `build()` names every missing required field.
+    #[derive(Clone, Debug, Default)]
+    pub struct DishListBuilder {
+        out_dish_no: Option<String>,
+        name: Option<String>,
+        price: Option<i64>,
+        unit: Option<crate::v3::catering::orders::sync_status::post::Unit>,
+        count: Option<crate::runtime::Number>,
+        discount: Option<i64>,
+        r#type: Option<String>,
+        priority: Option<i64>,
+        properties: Option<
+            crate::v3::catering::orders::sync_status::post::PropertiesBuilder,
+        >,
+    }
+    impl DishListBuilder {
+        /// **Required.** Merchant-side dish code.
+        pub fn out_dish_no(mut self, value: impl Into<String>) -> Self {
+            self.out_dish_no = Some(value.into());
+            self
+        }
+        /// Sets or clears [`out_dish_no`](Self::out_dish_no) with a built value.
+        pub fn set_out_dish_no(mut self, value: Option<String>) -> Self {
+            self.out_dish_no = value;
+            self
+        }
+        /// **Required.** Dish name.
+        pub fn name(mut self, value: impl Into<String>) -> Self {
+            self.name = Some(value.into());
+            self
+        }
+        /// Sets or clears [`name`](Self::name) with a built value.
+        pub fn set_name(mut self, value: Option<String>) -> Self {
+            self.name = value;
+            self
+        }
+        /// **Required.** Unit price, in fen.
+        pub fn price(mut self, value: impl Into<i64>) -> Self {
+            self.price = Some(value.into());
+            self
+        }
+        /// Sets or clears [`price`](Self::price) with a built value.
+        pub fn set_price(mut self, value: Option<i64>) -> Self {
+            self.price = value;
+            self
+        }
+        /// **Required.** How the dish is sold. BY_SHARE means per portion; BY_WEIGHT means by weight.
+        pub fn unit(
+            mut self,
+            value: impl Into<crate::v3::catering::orders::sync_status::post::Unit>,
+        ) -> Self {
+            self.unit = Some(value.into());
+            self
+        }
+        /// Sets or clears [`unit`](Self::unit) with a built value.
+        pub fn set_unit(
+            mut self,
+            value: Option<crate::v3::catering::orders::sync_status::post::Unit>,
+        ) -> Self {
+            self.unit = value;
+            self
+        }
+        /// **Required.** Quantity ordered, up to two decimal places.
+        pub fn count(mut self, value: impl Into<crate::runtime::Number>) -> Self {
+            self.count = Some(value.into());
+            self
+        }
+        /// Sets or clears [`count`](Self::count) with a built value.
+        pub fn set_count(mut self, value: Option<crate::runtime::Number>) -> Self {
+            self.count = value;
+            self
+        }
+        /// Discount as a percentage of the price (80 means 20% off).
+        pub fn discount(mut self, value: impl Into<i64>) -> Self {
+            self.discount = Some(value.into());
+            self
+        }
+        /// Sets or clears [`discount`](Self::discount) with a built value.
+        pub fn set_discount(mut self, value: Option<i64>) -> Self {
+            self.discount = value;
+            self
+        }
+        /// Dish category code, from the dish category list.
+        pub fn r#type(mut self, value: impl Into<String>) -> Self {
+            self.r#type = Some(value.into());
+            self
+        }
+        /// Sets or clears [`type`](Self::r#type) with a built value.
+        pub fn set_type(mut self, value: Option<String>) -> Self {
+            self.r#type = value;
+            self
+        }
+        /// Display order on the provider platform, 1 to 100; lower comes first.
+        pub fn priority(mut self, value: impl Into<i64>) -> Self {
+            self.priority = Some(value.into());
+            self
+        }
+        /// Sets or clears [`priority`](Self::priority) with a built value.
+        pub fn set_priority(mut self, value: Option<i64>) -> Self {
+            self.priority = value;
+            self
+        }
+        /// Dish attributes.
+        ///
+        /// Takes the builder or a built value.
+        pub fn properties(
+            mut self,
+            value: impl Into<
+                crate::v3::catering::orders::sync_status::post::PropertiesBuilder,
+            >,
+        ) -> Self {
+            self.properties = Some(value.into());
+            self
+        }
+        /// Sets or clears [`properties`](Self::properties) with a built value.
+        pub fn set_properties(
+            mut self,
+            value: Option<crate::v3::catering::orders::sync_status::post::Properties>,
+        ) -> Self {
+            self.properties = value.map(Into::into);
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
+        pub fn build(self) -> Result<DishList, crate::runtime::BuildError> {
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
+        }
+    }
+    impl crate::runtime::Builder for DishListBuilder {
+        type Output = DishList;
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<DishList> {
+            let out_dish_no = crate::runtime::required(
+                self.out_dish_no,
+                at,
+                "out_dish_no",
+                problems,
+            );
+            let name = crate::runtime::required(self.name, at, "name", problems);
+            let price = crate::runtime::required(self.price, at, "price", problems);
+            let unit = crate::runtime::required(self.unit, at, "unit", problems);
+            let count = crate::runtime::required(self.count, at, "count", problems);
+            let properties = crate::runtime::optional(
+                self.properties,
+                at,
+                "properties",
+                problems,
+            );
+            Some(DishList {
+                out_dish_no: out_dish_no?,
+                name: name?,
+                price: price?,
+                unit: unit?,
+                count: count?,
+                discount: self.discount,
+                r#type: self.r#type,
+                priority: self.priority,
+                properties: properties?,
+            })
+        }
+    }
+    impl From<DishList> for DishListBuilder {
+        fn from(value: DishList) -> Self {
+            DishListBuilder {
+                out_dish_no: Some(value.out_dish_no),
+                name: Some(value.name),
+                price: Some(value.price),
+                unit: Some(value.unit),
+                count: Some(value.count),
+                discount: value.discount,
+                r#type: value.r#type,
+                priority: value.priority,
+                properties: value.properties.map(Into::into),
             }
         }
     }
-    impl From<&str> for Status {
-        fn from(value: &str) -> Self {
-            match value {
-                "CREATE_DEAL" => Status::CreateDeal,
-                "PAY_SUCCESS" => Status::PaySuccess,
-                other => Status::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Status);
-    /// How the dish is sold. BY_SHARE means per portion; BY_WEIGHT means by weight.
-    /// `BY_SHARE` | `BY_WEIGHT` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Unit {
-        /// `BY_SHARE`
-        ByShare,
-        /// `BY_WEIGHT`
-        ByWeight,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Unit {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Unit::ByShare => "BY_SHARE",
-                Unit::ByWeight => "BY_WEIGHT",
-                Unit::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Unit {
-        fn from(value: &str) -> Self {
-            match value {
-                "BY_SHARE" => Unit::ByShare,
-                "BY_WEIGHT" => Unit::ByWeight,
-                other => Unit::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Unit);
     /// Dish attributes.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Properties {
         /// Flavour.
-        ///
-        /// Required.
         pub taste: String,
         /// Cooking method.
-        ///
-        /// Required.
         pub cuisine: String,
         /// Main ingredient.
-        ///
-        /// Required.
         pub main_material: String,
         /// Secondary ingredients.
-        ///
-        /// Required.
         pub ingredients: String,
         /// Any other attributes.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub others: Option<String>,
     }
     impl Properties {
@@ -543,64 +748,89 @@ pub mod post {
         others: Option<String>,
     }
     impl PropertiesBuilder {
-        /// Flavour.
-        ///
-        /// Required.
+        /// **Required.** Flavour.
         pub fn taste(mut self, value: impl Into<String>) -> Self {
             self.taste = Some(value.into());
             self
         }
-        /// Cooking method.
-        ///
-        /// Required.
+        /// Sets or clears [`taste`](Self::taste) with a built value.
+        pub fn set_taste(mut self, value: Option<String>) -> Self {
+            self.taste = value;
+            self
+        }
+        /// **Required.** Cooking method.
         pub fn cuisine(mut self, value: impl Into<String>) -> Self {
             self.cuisine = Some(value.into());
             self
         }
-        /// Main ingredient.
-        ///
-        /// Required.
+        /// Sets or clears [`cuisine`](Self::cuisine) with a built value.
+        pub fn set_cuisine(mut self, value: Option<String>) -> Self {
+            self.cuisine = value;
+            self
+        }
+        /// **Required.** Main ingredient.
         pub fn main_material(mut self, value: impl Into<String>) -> Self {
             self.main_material = Some(value.into());
             self
         }
-        /// Secondary ingredients.
-        ///
-        /// Required.
+        /// Sets or clears [`main_material`](Self::main_material) with a built value.
+        pub fn set_main_material(mut self, value: Option<String>) -> Self {
+            self.main_material = value;
+            self
+        }
+        /// **Required.** Secondary ingredients.
         pub fn ingredients(mut self, value: impl Into<String>) -> Self {
             self.ingredients = Some(value.into());
             self
         }
+        /// Sets or clears [`ingredients`](Self::ingredients) with a built value.
+        pub fn set_ingredients(mut self, value: Option<String>) -> Self {
+            self.ingredients = value;
+            self
+        }
         /// Any other attributes.
-        ///
-        /// Optional.
         pub fn others(mut self, value: impl Into<String>) -> Self {
             self.others = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`others`](Self::others) with a built value.
+        pub fn set_others(mut self, value: Option<String>) -> Self {
+            self.others = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Properties, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for PropertiesBuilder {
         type Output = Properties;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Properties> {
-            let taste = crate::runtime::required(self.taste, at, "taste", missing);
-            let cuisine = crate::runtime::required(self.cuisine, at, "cuisine", missing);
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Properties> {
+            let taste = crate::runtime::required(self.taste, at, "taste", problems);
+            let cuisine = crate::runtime::required(
+                self.cuisine,
+                at,
+                "cuisine",
+                problems,
+            );
             let main_material = crate::runtime::required(
                 self.main_material,
                 at,
                 "main_material",
-                missing,
+                problems,
             );
             let ingredients = crate::runtime::required(
                 self.ingredients,
                 at,
                 "ingredients",
-                missing,
+                problems,
             );
             Some(Properties {
                 taste: taste?,
@@ -611,172 +841,77 @@ pub mod post {
             })
         }
     }
-    /// Dishes in the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct DishList {
-        /// Merchant-side dish code.
-        ///
-        /// Required.
-        pub out_dish_no: String,
-        /// Dish name.
-        ///
-        /// Required.
-        pub name: String,
-        /// Unit price, in fen.
-        ///
-        /// Required.
-        pub price: i64,
-        /// How the dish is sold. BY_SHARE means per portion; BY_WEIGHT means by weight.
-        /// `BY_SHARE` | `BY_WEIGHT` 枚举值之一
-        ///
-        /// Required.
-        pub unit: Unit,
-        /// Quantity ordered, up to two decimal places.
-        ///
-        /// Required.
-        pub count: crate::runtime::Number,
-        /// Discount as a percentage of the price (80 means 20% off).
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount: Option<i64>,
-        /// Dish category code, from the dish category list.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<String>,
-        /// Display order on the provider platform, 1 to 100; lower comes first.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub priority: Option<i64>,
-        /// Dish attributes.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub properties: Option<Properties>,
-    }
-    impl DishList {
-        /// A builder; see its setters.
-        pub fn builder() -> DishListBuilder {
-            DishListBuilder::default()
+    impl From<Properties> for PropertiesBuilder {
+        fn from(value: Properties) -> Self {
+            PropertiesBuilder {
+                taste: Some(value.taste),
+                cuisine: Some(value.cuisine),
+                main_material: Some(value.main_material),
+                ingredients: Some(value.ingredients),
+                others: value.others,
+            }
         }
     }
-    /// Builds a [`DishList`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct DishListBuilder {
-        out_dish_no: Option<String>,
-        name: Option<String>,
-        price: Option<i64>,
-        unit: Option<Unit>,
-        count: Option<crate::runtime::Number>,
-        discount: Option<i64>,
-        r#type: Option<String>,
-        priority: Option<i64>,
-        properties: Option<PropertiesBuilder>,
+    /// Order status. CREATE_DEAL means the order was placed; PAY_SUCCESS means it was paid and settled.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `CREATE_DEAL`
+        CreateDeal,
+        /// `PAY_SUCCESS`
+        PaySuccess,
+        /// A value the documentation does not list (yet), kept as received.
+        Unknown(crate::UnknownValue),
     }
-    impl DishListBuilder {
-        /// Merchant-side dish code.
-        ///
-        /// Required.
-        pub fn out_dish_no(mut self, value: impl Into<String>) -> Self {
-            self.out_dish_no = Some(value.into());
-            self
-        }
-        /// Dish name.
-        ///
-        /// Required.
-        pub fn name(mut self, value: impl Into<String>) -> Self {
-            self.name = Some(value.into());
-            self
-        }
-        /// Unit price, in fen.
-        ///
-        /// Required.
-        pub fn price(mut self, value: i64) -> Self {
-            self.price = Some(value);
-            self
-        }
-        /// How the dish is sold. BY_SHARE means per portion; BY_WEIGHT means by weight.
-        /// `BY_SHARE` | `BY_WEIGHT` 枚举值之一
-        ///
-        /// Required.
-        pub fn unit(mut self, value: impl Into<Unit>) -> Self {
-            self.unit = Some(value.into());
-            self
-        }
-        /// Quantity ordered, up to two decimal places.
-        ///
-        /// Required.
-        pub fn count(mut self, value: impl Into<crate::runtime::Number>) -> Self {
-            self.count = Some(value.into());
-            self
-        }
-        /// Discount as a percentage of the price (80 means 20% off).
-        ///
-        /// Optional.
-        pub fn discount(mut self, value: i64) -> Self {
-            self.discount = Some(value);
-            self
-        }
-        /// Dish category code, from the dish category list.
-        ///
-        /// Optional.
-        pub fn r#type(mut self, value: impl Into<String>) -> Self {
-            self.r#type = Some(value.into());
-            self
-        }
-        /// Display order on the provider platform, 1 to 100; lower comes first.
-        ///
-        /// Optional.
-        pub fn priority(mut self, value: i64) -> Self {
-            self.priority = Some(value);
-            self
-        }
-        /// Dish attributes.
-        ///
-        /// Optional.
-        pub fn properties(mut self, value: PropertiesBuilder) -> Self {
-            self.properties = Some(value);
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<DishList, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+    impl Status {
+        /// The value on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Status::CreateDeal => "CREATE_DEAL",
+                Status::PaySuccess => "PAY_SUCCESS",
+                Status::Unknown(value) => value.as_str(),
+            }
         }
     }
-    impl crate::runtime::Builder for DishListBuilder {
-        type Output = DishList;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<DishList> {
-            let out_dish_no = crate::runtime::required(
-                self.out_dish_no,
-                at,
-                "out_dish_no",
-                missing,
-            );
-            let name = crate::runtime::required(self.name, at, "name", missing);
-            let price = crate::runtime::required(self.price, at, "price", missing);
-            let unit = crate::runtime::required(self.unit, at, "unit", missing);
-            let count = crate::runtime::required(self.count, at, "count", missing);
-            let properties = crate::runtime::optional(
-                self.properties,
-                at,
-                "properties",
-                missing,
-            );
-            Some(DishList {
-                out_dish_no: out_dish_no?,
-                name: name?,
-                price: price?,
-                unit: unit?,
-                count: count?,
-                discount: self.discount,
-                r#type: self.r#type,
-                priority: self.priority,
-                properties: properties?,
-            })
+    impl From<&str> for Status {
+        fn from(value: &str) -> Self {
+            match value {
+                "CREATE_DEAL" => Status::CreateDeal,
+                "PAY_SUCCESS" => Status::PaySuccess,
+                other => Status::Unknown(crate::UnknownValue(other.to_owned())),
+            }
         }
     }
+    crate::runtime::string_enum!(Status);
+    /// How the dish is sold. BY_SHARE means per portion; BY_WEIGHT means by weight.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Unit {
+        /// `BY_SHARE`
+        ByShare,
+        /// `BY_WEIGHT`
+        ByWeight,
+        /// A value the documentation does not list (yet), kept as received.
+        Unknown(crate::UnknownValue),
+    }
+    impl Unit {
+        /// The value on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Unit::ByShare => "BY_SHARE",
+                Unit::ByWeight => "BY_WEIGHT",
+                Unit::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl From<&str> for Unit {
+        fn from(value: &str) -> Self {
+            match value {
+                "BY_SHARE" => Unit::ByShare,
+                "BY_WEIGHT" => Unit::ByWeight,
+                other => Unit::Unknown(crate::UnknownValue(other.to_owned())),
+            }
+        }
+    }
+    crate::runtime::string_enum!(Unit);
 }

@@ -10,28 +10,28 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/merchant/media/upload`: Upload a media file
+    /// `POST /v3/merchant/media/upload`: 文件上传
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Upload a media file
+/// 文件上传
 ///
 /// Uploads an image (JPG, BMP or PNG, up to 5 MB) or a PDF (up to 7.5 MB) and returns a media ID that other operations take in place of the file.
 ///
-/// `POST /v3/merchant/media/upload` — [documentation](https://wechatpay.im/openapi/v3/merchant/media/upload)
+/// `POST /v3/merchant/media/upload`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant/media/upload), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760432), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760490), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760509), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759044)
 pub mod post {
+    pub use crate::types::Meta;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// The file content.
-        ///
-        /// Required.
+        #[serde(rename = "body.file")]
         pub file: crate::runtime::File,
         /// JSON text describing the file.
-        ///
-        /// Required.
-        pub meta: Meta,
+        #[serde(rename = "body.meta")]
+        pub meta: crate::types::Meta,
     }
     impl Request {
         /// A builder; see its setters.
@@ -43,36 +43,49 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         file: Option<crate::runtime::File>,
-        meta: Option<MetaBuilder>,
+        meta: Option<crate::types::MetaBuilder>,
     }
     impl RequestBuilder {
-        /// The file content.
-        ///
-        /// Required.
-        pub fn file(mut self, value: crate::runtime::File) -> Self {
-            self.file = Some(value);
+        /// **Required.** The file content.
+        pub fn file(mut self, value: impl Into<crate::runtime::File>) -> Self {
+            self.file = Some(value.into());
             self
         }
-        /// JSON text describing the file.
-        ///
-        /// Required.
-        pub fn meta(mut self, value: MetaBuilder) -> Self {
-            self.meta = Some(value);
+        /// Sets or clears [`file`](Self::file) with a built value.
+        pub fn set_file(mut self, value: Option<crate::runtime::File>) -> Self {
+            self.file = value;
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// **Required.** JSON text describing the file.
+        ///
+        /// Takes the builder or a built value.
+        pub fn meta(mut self, value: impl Into<crate::types::MetaBuilder>) -> Self {
+            self.meta = Some(value.into());
+            self
+        }
+        /// Sets or clears [`meta`](Self::meta) with a built value.
+        pub fn set_meta(mut self, value: Option<crate::types::Meta>) -> Self {
+            self.meta = value.map(Into::into);
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let file = crate::runtime::required(self.file, at, "file", missing);
-            let meta = crate::runtime::required(self.meta, at, "meta", missing)
-                .and_then(|value| crate::runtime::nested(value, at, "meta", missing));
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let file = crate::runtime::required(self.file, at, "file", problems);
+            let meta = crate::runtime::required(self.meta, at, "meta", problems)
+                .and_then(|value| crate::runtime::nested(value, at, "meta", problems));
             Some(Request {
                 file: file?,
                 meta: meta?,
@@ -104,75 +117,24 @@ pub mod post {
             )
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// JSON text describing the file.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Meta {
-        /// SHA-256 digest of the file, in hex.
-        ///
-        /// Required.
-        pub sha256: String,
-        /// File name, with its extension.
-        ///
-        /// Required.
-        pub filename: String,
-    }
-    impl Meta {
-        /// A builder; see its setters.
-        pub fn builder() -> MetaBuilder {
-            MetaBuilder::default()
-        }
-    }
-    /// Builds a [`Meta`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct MetaBuilder {
-        sha256: Option<String>,
-        filename: Option<String>,
-    }
-    impl MetaBuilder {
-        /// SHA-256 digest of the file, in hex.
-        ///
-        /// Required.
-        pub fn sha256(mut self, value: impl Into<String>) -> Self {
-            self.sha256 = Some(value.into());
-            self
-        }
-        /// File name, with its extension.
-        ///
-        /// Required.
-        pub fn filename(mut self, value: impl Into<String>) -> Self {
-            self.filename = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Meta, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for MetaBuilder {
-        type Output = Meta;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Meta> {
-            let sha256 = crate::runtime::required(self.sha256, at, "sha256", missing);
-            let filename = crate::runtime::required(
-                self.filename,
-                at,
-                "filename",
-                missing,
-            );
-            Some(Meta {
-                sha256: sha256?,
-                filename: filename?,
-            })
-        }
-    }
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Response {
-        /// Media ID that stands for the uploaded file.
-        ///
-        /// Required.
-        pub media_id: String,
-    }
+    pub use crate::types::AccountCancelApplicationsMediaResponse as Response;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/merchant/media/upload",
+        "merchant",
+        "文件上传",
+        "v3::merchant::media::upload::post",
+        "https://wechatpay.im/openapi/v3/merchant/media/upload",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760432",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760490",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760509",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759044",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
 }

@@ -2,9 +2,17 @@
 
 //! `/v3/pay/partner/transactions`
 pub mod app;
+pub mod app_with_contract;
+pub mod codepay;
+pub mod exposure;
 pub mod h5;
+pub mod id;
 pub mod jsapi;
+pub mod jsapi_with_contract;
+pub mod miniprogram;
 pub mod native;
+pub mod out_trade_no;
+pub mod scannedpos;
 /// The chain to `/v3/pay/partner/transactions` (`client.v3().pay().partner().transactions()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
 impl<'a, T: ?Sized> Chain<'a, T> {
@@ -12,20 +20,52 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/pay/partner/transactions/…`
+    /// `/v3/pay/partner/transactions/app/…`
     pub fn app(self) -> app::Chain<'a, T> {
         app::Chain::new(self.0)
     }
-    /// `/v3/pay/partner/transactions/…`
+    /// `/v3/pay/partner/transactions/app-with-contract/…`
+    pub fn app_with_contract(self) -> app_with_contract::Chain<'a, T> {
+        app_with_contract::Chain::new(self.0)
+    }
+    /// `/v3/pay/partner/transactions/codepay/…`
+    pub fn codepay(self) -> codepay::Chain<'a, T> {
+        codepay::Chain::new(self.0)
+    }
+    /// `/v3/pay/partner/transactions/exposure/…`
+    pub fn exposure(self) -> exposure::Chain<'a, T> {
+        exposure::Chain::new(self.0)
+    }
+    /// `/v3/pay/partner/transactions/h5/…`
     pub fn h5(self) -> h5::Chain<'a, T> {
         h5::Chain::new(self.0)
     }
-    /// `/v3/pay/partner/transactions/…`
+    /// `/v3/pay/partner/transactions/id/…`
+    pub fn id(self) -> id::Chain<'a, T> {
+        id::Chain::new(self.0)
+    }
+    /// `/v3/pay/partner/transactions/jsapi/…`
     pub fn jsapi(self) -> jsapi::Chain<'a, T> {
         jsapi::Chain::new(self.0)
     }
-    /// `/v3/pay/partner/transactions/…`
+    /// `/v3/pay/partner/transactions/jsapi-with-contract/…`
+    pub fn jsapi_with_contract(self) -> jsapi_with_contract::Chain<'a, T> {
+        jsapi_with_contract::Chain::new(self.0)
+    }
+    /// `/v3/pay/partner/transactions/miniprogram/…`
+    pub fn miniprogram(self) -> miniprogram::Chain<'a, T> {
+        miniprogram::Chain::new(self.0)
+    }
+    /// `/v3/pay/partner/transactions/native/…`
     pub fn native(self) -> native::Chain<'a, T> {
         native::Chain::new(self.0)
+    }
+    /// `/v3/pay/partner/transactions/out-trade-no/…`
+    pub fn out_trade_no(self) -> out_trade_no::Chain<'a, T> {
+        out_trade_no::Chain::new(self.0)
+    }
+    /// `/v3/pay/partner/transactions/scannedpos/…`
+    pub fn scannedpos(self) -> scannedpos::Chain<'a, T> {
+        scannedpos::Chain::new(self.0)
     }
 }

@@ -9,7 +9,7 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/pay/transactions/id/…`
+    /// `/v3/pay/transactions/id/{transaction_id}/…`
     pub fn by_transaction_id(self) -> by_transaction_id::Chain<'a, T> {
         by_transaction_id::Chain::new(self.0)
     }

@@ -9,7 +9,7 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/pay/transactions/out-trade-no/…`
+    /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/…`
     pub fn by_out_trade_no(self) -> by_out_trade_no::Chain<'a, T> {
         by_out_trade_no::Chain::new(self.0)
     }

@@ -3,6 +3,10 @@
 //! `/v3/payscore/serviceorder/{out_order_no}`
 pub mod cancel;
 pub mod complete;
+pub mod modify;
+pub mod pay;
+pub mod send_pendingmessage;
+pub mod send_prepaidmessage;
 pub mod sync;
 /// The chain to `/v3/payscore/serviceorder/{out_order_no}` (`client.v3().payscore().serviceorder().by_out_order_no()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
@@ -11,15 +15,31 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/payscore/serviceorder/{out_order_no}/…`
+    /// `/v3/payscore/serviceorder/{out_order_no}/cancel/…`
     pub fn cancel(self) -> cancel::Chain<'a, T> {
         cancel::Chain::new(self.0)
     }
-    /// `/v3/payscore/serviceorder/{out_order_no}/…`
+    /// `/v3/payscore/serviceorder/{out_order_no}/complete/…`
     pub fn complete(self) -> complete::Chain<'a, T> {
         complete::Chain::new(self.0)
     }
-    /// `/v3/payscore/serviceorder/{out_order_no}/…`
+    /// `/v3/payscore/serviceorder/{out_order_no}/modify/…`
+    pub fn modify(self) -> modify::Chain<'a, T> {
+        modify::Chain::new(self.0)
+    }
+    /// `/v3/payscore/serviceorder/{out_order_no}/pay/…`
+    pub fn pay(self) -> pay::Chain<'a, T> {
+        pay::Chain::new(self.0)
+    }
+    /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage/…`
+    pub fn send_pendingmessage(self) -> send_pendingmessage::Chain<'a, T> {
+        send_pendingmessage::Chain::new(self.0)
+    }
+    /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage/…`
+    pub fn send_prepaidmessage(self) -> send_prepaidmessage::Chain<'a, T> {
+        send_prepaidmessage::Chain::new(self.0)
+    }
+    /// `/v3/payscore/serviceorder/{out_order_no}/sync/…`
     pub fn sync(self) -> sync::Chain<'a, T> {
         sync::Chain::new(self.0)
     }

@@ -10,32 +10,31 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `GET /v3/profitsharing/orders/{out_order_no}`: Query profit sharing
+    /// `GET /v3/profitsharing/orders/{out_order_no}`: 查询分账结果
     pub fn get(self, request: get::Request) -> T::Future<'a, get::Request> {
         self.0.send_operation(request)
     }
 }
-/// Query profit sharing
+/// 查询分账结果
 ///
 /// Returns the result of a profit sharing request, per receiver.
 ///
-/// `GET /v3/profitsharing/orders/{out_order_no}` — [documentation](https://wechatpay.im/openapi/v3/profitsharing/orders/{out_order_no})
+/// `GET /v3/profitsharing/orders/{out_order_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/profitsharing/orders/{out_order_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012525210), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012466850)
 pub mod get {
+    pub use crate::types::ReceiversType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Profit sharing number in the merchant system.
-        ///
-        /// Required.
+        #[serde(rename = "path.out_order_no")]
         pub out_order_no: String,
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
+        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction number of the paid order.
-        ///
-        /// Optional.
-        pub transaction_id: Option<String>,
+        #[serde(rename = "query.transaction_id")]
+        pub transaction_id: String,
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,47 +50,67 @@ pub mod get {
         transaction_id: Option<String>,
     }
     impl RequestBuilder {
-        /// Profit sharing number in the merchant system.
-        ///
-        /// Required.
+        /// **Required.** Profit sharing number in the merchant system.
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
         pub fn sub_mchid(mut self, value: impl Into<String>) -> Self {
             self.sub_mchid = Some(value.into());
             self
         }
-        /// WeChat Pay transaction number of the paid order.
-        ///
-        /// Optional.
+        /// Sets or clears [`sub_mchid`](Self::sub_mchid) with a built value.
+        pub fn set_sub_mchid(mut self, value: Option<String>) -> Self {
+            self.sub_mchid = value;
+            self
+        }
+        /// **Required.** WeChat Pay transaction number of the paid order.
         pub fn transaction_id(mut self, value: impl Into<String>) -> Self {
             self.transaction_id = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`transaction_id`](Self::transaction_id) with a built value.
+        pub fn set_transaction_id(mut self, value: Option<String>) -> Self {
+            self.transaction_id = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let out_order_no = crate::runtime::required(
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let out_order_no = crate::runtime::path_value(
                 self.out_order_no,
                 at,
                 "out_order_no",
-                missing,
+                problems,
+            );
+            let transaction_id = crate::runtime::required(
+                self.transaction_id,
+                at,
+                "transaction_id",
+                problems,
             );
             Some(Request {
                 out_order_no: out_order_no?,
                 sub_mchid: self.sub_mchid,
-                transaction_id: self.transaction_id,
+                transaction_id: transaction_id?,
             })
         }
     }
@@ -116,7 +135,7 @@ pub mod get {
                 ),
                 (
                     "transaction_id",
-                    self.transaction_id.as_ref().map(crate::runtime::ToParam::to_param),
+                    Some(crate::runtime::ToParam::to_param(&self.transaction_id)),
                 ),
             ]
                 .into_iter()
@@ -130,124 +149,120 @@ pub mod get {
             Ok(crate::runtime::Body::Empty)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// State of the profit sharing order. PROCESSING means it is being handled; FINISHED means it is done.
-    /// `PROCESSING` | `FINISHED` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "GET",
+        "/v3/profitsharing/orders/{out_order_no}",
+        "profitsharing",
+        "查询分账结果",
+        "v3::profitsharing::orders::by_out_order_no::get",
+        "https://wechatpay.im/openapi/v3/profitsharing/orders/{out_order_no}",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012525210",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012466850",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
+    /// Receivers and what each got.
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     #[non_exhaustive]
-    pub enum State {
-        /// `PROCESSING`
-        Processing,
-        /// `FINISHED`
-        Finished,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
+    pub struct Receivers {
+        /// Amount shared to this receiver, in fen.
+        pub amount: i64,
+        /// Reason for the share.
+        pub description: String,
+        /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
+        pub r#type: crate::types::ReceiversType,
+        /// Receiver account.
+        pub account: String,
+        /// Outcome for this receiver. PENDING means waiting; SUCCESS means paid; CLOSED means it failed and was closed.
+        pub result: crate::v3::profitsharing::orders::by_out_order_no::get::ReceiversResult,
+        /// Why the share failed: abnormal receiver account, no relation with the receiver, high-risk receiver, receiver without real-name verification, no permission, receiver limit reached, abnormal payer account, or an invalid request.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fail_reason: Option<String>,
+        /// WeChat Pay number of this share.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub detail_id: Option<String>,
+        /// When the share was created.
+        pub create_time: String,
+        /// When the share finished.
+        pub finish_time: String,
     }
-    impl State {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                State::Processing => "PROCESSING",
-                State::Finished => "FINISHED",
-                State::Unknown(value) => value,
-            }
-        }
+    impl crate::runtime::Schema for Receivers {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "amount",
+                kind: crate::runtime::Kind::Integer,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "description",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "type",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "account",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "result",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "fail_reason",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "detail_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "create_time",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "finish_time",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+        ];
     }
-    impl From<&str> for State {
-        fn from(value: &str) -> Self {
-            match value {
-                "PROCESSING" => State::Processing,
-                "FINISHED" => State::Finished,
-                other => State::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(State);
-    /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-    /// `MERCHANT_ID` | `PERSONAL_OPENID` | `PERSONAL_SUB_OPENID` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Type {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Type {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Type::MerchantId => "MERCHANT_ID",
-                Type::PersonalOpenid => "PERSONAL_OPENID",
-                Type::PersonalSubOpenid => "PERSONAL_SUB_OPENID",
-                Type::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Type {
-        fn from(value: &str) -> Self {
-            match value {
-                "MERCHANT_ID" => Type::MerchantId,
-                "PERSONAL_OPENID" => Type::PersonalOpenid,
-                "PERSONAL_SUB_OPENID" => Type::PersonalSubOpenid,
-                other => Type::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Type);
+    impl crate::runtime::JsonResponse for Receivers {}
     /// Outcome for this receiver. PENDING means waiting; SUCCESS means paid; CLOSED means it failed and was closed.
-    /// `PENDING` | `SUCCESS` | `CLOSED` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum ReceiversResult {
-        /// `PENDING`
-        Pending,
-        /// `SUCCESS`
-        Success,
-        /// `CLOSED`
-        Closed,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl ReceiversResult {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                ReceiversResult::Pending => "PENDING",
-                ReceiversResult::Success => "SUCCESS",
-                ReceiversResult::Closed => "CLOSED",
-                ReceiversResult::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for ReceiversResult {
-        fn from(value: &str) -> Self {
-            match value {
-                "PENDING" => ReceiversResult::Pending,
-                "SUCCESS" => ReceiversResult::Success,
-                "CLOSED" => ReceiversResult::Closed,
-                other => ReceiversResult::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(ReceiversResult);
-    /// Why the share failed: abnormal receiver account, no relation with the receiver, high-risk receiver, receiver without real-name verification, no permission, receiver limit reached, abnormal payer account, or an invalid request.
-    /// `ACCOUNT_ABNORMAL` | `NO_RELATION` | `RECEIVER_HIGH_RISK` | `RECEIVER_REAL_NAME_NOT_VERIFIED` | `NO_AUTH` | `RECEIVER_RECEIPT_LIMIT` | `PAYER_ACCOUNT_ABNORMAL` | `INVALID_REQUEST` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum FailReason {
         /// `ACCOUNT_ABNORMAL`
         AccountAbnormal,
         /// `NO_RELATION`
@@ -265,118 +280,145 @@ pub mod get {
         /// `INVALID_REQUEST`
         InvalidRequest,
         /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
+        Unknown(crate::UnknownValue),
     }
-    impl FailReason {
+    impl ReceiversResult {
         /// The value on the wire.
         pub fn as_str(&self) -> &str {
             match self {
-                FailReason::AccountAbnormal => "ACCOUNT_ABNORMAL",
-                FailReason::NoRelation => "NO_RELATION",
-                FailReason::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
-                FailReason::ReceiverRealNameNotVerified => {
+                ReceiversResult::AccountAbnormal => "ACCOUNT_ABNORMAL",
+                ReceiversResult::NoRelation => "NO_RELATION",
+                ReceiversResult::ReceiverHighRisk => "RECEIVER_HIGH_RISK",
+                ReceiversResult::ReceiverRealNameNotVerified => {
                     "RECEIVER_REAL_NAME_NOT_VERIFIED"
                 }
-                FailReason::NoAuth => "NO_AUTH",
-                FailReason::ReceiverReceiptLimit => "RECEIVER_RECEIPT_LIMIT",
-                FailReason::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
-                FailReason::InvalidRequest => "INVALID_REQUEST",
-                FailReason::Unknown(value) => value,
+                ReceiversResult::NoAuth => "NO_AUTH",
+                ReceiversResult::ReceiverReceiptLimit => "RECEIVER_RECEIPT_LIMIT",
+                ReceiversResult::PayerAccountAbnormal => "PAYER_ACCOUNT_ABNORMAL",
+                ReceiversResult::InvalidRequest => "INVALID_REQUEST",
+                ReceiversResult::Unknown(value) => value.as_str(),
             }
         }
     }
-    impl From<&str> for FailReason {
+    impl From<&str> for ReceiversResult {
         fn from(value: &str) -> Self {
             match value {
-                "ACCOUNT_ABNORMAL" => FailReason::AccountAbnormal,
-                "NO_RELATION" => FailReason::NoRelation,
-                "RECEIVER_HIGH_RISK" => FailReason::ReceiverHighRisk,
+                "ACCOUNT_ABNORMAL" => ReceiversResult::AccountAbnormal,
+                "NO_RELATION" => ReceiversResult::NoRelation,
+                "RECEIVER_HIGH_RISK" => ReceiversResult::ReceiverHighRisk,
                 "RECEIVER_REAL_NAME_NOT_VERIFIED" => {
-                    FailReason::ReceiverRealNameNotVerified
+                    ReceiversResult::ReceiverRealNameNotVerified
                 }
-                "NO_AUTH" => FailReason::NoAuth,
-                "RECEIVER_RECEIPT_LIMIT" => FailReason::ReceiverReceiptLimit,
-                "PAYER_ACCOUNT_ABNORMAL" => FailReason::PayerAccountAbnormal,
-                "INVALID_REQUEST" => FailReason::InvalidRequest,
-                other => FailReason::Unknown(other.to_owned()),
+                "NO_AUTH" => ReceiversResult::NoAuth,
+                "RECEIVER_RECEIPT_LIMIT" => ReceiversResult::ReceiverReceiptLimit,
+                "PAYER_ACCOUNT_ABNORMAL" => ReceiversResult::PayerAccountAbnormal,
+                "INVALID_REQUEST" => ReceiversResult::InvalidRequest,
+                other => ReceiversResult::Unknown(crate::UnknownValue(other.to_owned())),
             }
         }
     }
-    crate::runtime::string_enum_serde!(FailReason);
-    /// Receivers and what each got.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Receivers {
-        /// Amount shared to this receiver, in fen.
-        ///
-        /// Required.
-        pub amount: i64,
-        /// Reason for the share.
-        ///
-        /// Required.
-        pub description: String,
-        /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-        /// `MERCHANT_ID` | `PERSONAL_OPENID` | `PERSONAL_SUB_OPENID` 枚举值之一
-        ///
-        /// Required.
-        pub r#type: Type,
-        /// Receiver account.
-        ///
-        /// Required.
-        pub account: String,
-        /// Outcome for this receiver. PENDING means waiting; SUCCESS means paid; CLOSED means it failed and was closed.
-        /// `PENDING` | `SUCCESS` | `CLOSED` 枚举值之一
-        ///
-        /// Required.
-        pub result: ReceiversResult,
-        /// Why the share failed: abnormal receiver account, no relation with the receiver, high-risk receiver, receiver without real-name verification, no permission, receiver limit reached, abnormal payer account, or an invalid request.
-        /// `ACCOUNT_ABNORMAL` | `NO_RELATION` | `RECEIVER_HIGH_RISK` | `RECEIVER_REAL_NAME_NOT_VERIFIED` | `NO_AUTH` | `RECEIVER_RECEIPT_LIMIT` | `PAYER_ACCOUNT_ABNORMAL` | `INVALID_REQUEST` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<FailReason>,
-        /// WeChat Pay number of this share.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub detail_id: Option<String>,
-        /// When the share was created.
-        ///
-        /// Required.
-        pub create_time: String,
-        /// When the share finished.
-        ///
-        /// Required.
-        pub finish_time: String,
-    }
+    crate::runtime::string_enum!(ReceiversResult);
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
         /// Sub-merchant ID.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction number.
-        ///
-        /// Required.
         pub transaction_id: String,
         /// Profit sharing number in the merchant system.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// WeChat Pay profit sharing number.
-        ///
-        /// Required.
         pub order_id: String,
         /// State of the profit sharing order. PROCESSING means it is being handled; FINISHED means it is done.
-        /// `PROCESSING` | `FINISHED` 枚举值之一
-        ///
-        /// Required.
-        pub state: State,
+        pub state: crate::v3::profitsharing::orders::by_out_order_no::get::State,
         /// Receivers and what each got.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<Vec<Receivers>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub receivers: Option<
+            Vec<crate::v3::profitsharing::orders::by_out_order_no::get::Receivers>,
+        >,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "sub_mchid",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "transaction_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "out_order_no",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "order_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "receivers",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::profitsharing::orders::by_out_order_no::get::Receivers as crate::runtime::Schema>::FIELDS,
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
+    /// State of the profit sharing order. PROCESSING means it is being handled; FINISHED means it is done.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `PENDING`
+        Pending,
+        /// `SUCCESS`
+        Success,
+        /// `CLOSED`
+        Closed,
+        /// A value the documentation does not list (yet), kept as received.
+        Unknown(crate::UnknownValue),
+    }
+    impl State {
+        /// The value on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                State::Pending => "PENDING",
+                State::Success => "SUCCESS",
+                State::Closed => "CLOSED",
+                State::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl From<&str> for State {
+        fn from(value: &str) -> Self {
+            match value {
+                "PENDING" => State::Pending,
+                "SUCCESS" => State::Success,
+                "CLOSED" => State::Closed,
+                other => State::Unknown(crate::UnknownValue(other.to_owned())),
+            }
+        }
+    }
+    crate::runtime::string_enum!(State);
 }

@@ -2,6 +2,7 @@
 
 //! `/v3/refund/domestic/refunds`
 pub mod by_out_refund_no;
+pub mod by_refund_id;
 /// The chain to `/v3/refund/domestic/refunds` (`client.v3().refund().domestic().refunds()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
 impl<'a, T: ?Sized> Chain<'a, T> {
@@ -9,69 +10,60 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/refund/domestic/refunds/…`
+    /// `/v3/refund/domestic/refunds/{out_refund_no}/…`
     pub fn by_out_refund_no(self) -> by_out_refund_no::Chain<'a, T> {
         by_out_refund_no::Chain::new(self.0)
     }
+    /// `/v3/refund/domestic/refunds/{refund_id}/…`
+    pub fn by_refund_id(self) -> by_refund_id::Chain<'a, T> {
+        by_refund_id::Chain::new(self.0)
+    }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/refund/domestic/refunds`: Request a refund
+    /// `POST /v3/refund/domestic/refunds`: 申请退款
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Request a refund
+/// 申请退款
 ///
 /// Starts a refund of all or part of a paid order (within one year of payment); once accepted, the money returns to the payer along the original route.
 ///
-/// `POST /v3/refund/domestic/refunds` — [documentation](https://wechatpay.im/openapi/v3/refund/domestic/refunds)
+/// `POST /v3/refund/domestic/refunds`: [wechatpay.im](https://wechatpay.im/openapi/v3/refund/domestic/refunds), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791862), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070371), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012810597), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791883), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791903), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556524), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421148), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421249), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421340), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421410), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071036), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552567), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587971), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647461), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012557131), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012739034), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080238), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759673), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759727), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760121), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760207), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462113), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462183), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462256), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462579), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080625), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012709253), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760527), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886219), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760545), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013163605), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013138987)
 pub mod post {
+    pub use crate::v3::refund::types::AmountFrom;
+    pub use crate::v3::refund::types::GoodsDetail;
+    pub use crate::v3::refund::types::PromotionDetail;
+    pub use crate::v3::refund::types::Amount as ResponseAmount;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction number of the order; give this or out_trade_no.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Merchant order number of the order; give this or transaction_id.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Refund number in the merchant system, unique per merchant.
-        ///
-        /// Required.
         pub out_refund_no: String,
         /// Why the refund is made; shown to the user.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// Address that receives the refund result notification.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Merchant account to pay the refund from, such as AVAILABLE.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub funds_account: Option<String>,
         /// Amounts.
-        ///
-        /// Required.
-        pub amount: Amount,
+        pub amount: crate::v3::refund::domestic::refunds::post::Amount,
         /// Products being refunded.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<GoodsDetail>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub goods_detail: Option<Vec<crate::v3::refund::types::GoodsDetail>>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -89,94 +81,143 @@ pub mod post {
         reason: Option<String>,
         notify_url: Option<String>,
         funds_account: Option<String>,
-        amount: Option<AmountBuilder>,
-        goods_detail: Option<Vec<GoodsDetailBuilder>>,
+        amount: Option<crate::v3::refund::domestic::refunds::post::AmountBuilder>,
+        goods_detail: Option<Vec<crate::v3::refund::types::GoodsDetailBuilder>>,
     }
     impl RequestBuilder {
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
         pub fn sub_mchid(mut self, value: impl Into<String>) -> Self {
             self.sub_mchid = Some(value.into());
             self
         }
+        /// Sets or clears [`sub_mchid`](Self::sub_mchid) with a built value.
+        pub fn set_sub_mchid(mut self, value: Option<String>) -> Self {
+            self.sub_mchid = value;
+            self
+        }
         /// WeChat Pay transaction number of the order; give this or out_trade_no.
-        ///
-        /// Optional.
         pub fn transaction_id(mut self, value: impl Into<String>) -> Self {
             self.transaction_id = Some(value.into());
             self
         }
+        /// Sets or clears [`transaction_id`](Self::transaction_id) with a built value.
+        pub fn set_transaction_id(mut self, value: Option<String>) -> Self {
+            self.transaction_id = value;
+            self
+        }
         /// Merchant order number of the order; give this or transaction_id.
-        ///
-        /// Optional.
         pub fn out_trade_no(mut self, value: impl Into<String>) -> Self {
             self.out_trade_no = Some(value.into());
             self
         }
-        /// Refund number in the merchant system, unique per merchant.
-        ///
-        /// Required.
+        /// Sets or clears [`out_trade_no`](Self::out_trade_no) with a built value.
+        pub fn set_out_trade_no(mut self, value: Option<String>) -> Self {
+            self.out_trade_no = value;
+            self
+        }
+        /// **Required.** Refund number in the merchant system, unique per merchant.
         pub fn out_refund_no(mut self, value: impl Into<String>) -> Self {
             self.out_refund_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_refund_no`](Self::out_refund_no) with a built value.
+        pub fn set_out_refund_no(mut self, value: Option<String>) -> Self {
+            self.out_refund_no = value;
+            self
+        }
         /// Why the refund is made; shown to the user.
-        ///
-        /// Optional.
         pub fn reason(mut self, value: impl Into<String>) -> Self {
             self.reason = Some(value.into());
             self
         }
+        /// Sets or clears [`reason`](Self::reason) with a built value.
+        pub fn set_reason(mut self, value: Option<String>) -> Self {
+            self.reason = value;
+            self
+        }
         /// Address that receives the refund result notification.
-        ///
-        /// Optional.
         pub fn notify_url(mut self, value: impl Into<String>) -> Self {
             self.notify_url = Some(value.into());
             self
         }
+        /// Sets or clears [`notify_url`](Self::notify_url) with a built value.
+        pub fn set_notify_url(mut self, value: Option<String>) -> Self {
+            self.notify_url = value;
+            self
+        }
         /// Merchant account to pay the refund from, such as AVAILABLE.
-        ///
-        /// Optional.
         pub fn funds_account(mut self, value: impl Into<String>) -> Self {
             self.funds_account = Some(value.into());
             self
         }
-        /// Amounts.
+        /// Sets or clears [`funds_account`](Self::funds_account) with a built value.
+        pub fn set_funds_account(mut self, value: Option<String>) -> Self {
+            self.funds_account = value;
+            self
+        }
+        /// **Required.** Amounts.
         ///
-        /// Required.
-        pub fn amount(mut self, value: AmountBuilder) -> Self {
-            self.amount = Some(value);
+        /// Takes the builder or a built value.
+        pub fn amount(
+            mut self,
+            value: impl Into<crate::v3::refund::domestic::refunds::post::AmountBuilder>,
+        ) -> Self {
+            self.amount = Some(value.into());
+            self
+        }
+        /// Sets or clears [`amount`](Self::amount) with a built value.
+        pub fn set_amount(
+            mut self,
+            value: Option<crate::v3::refund::domestic::refunds::post::Amount>,
+        ) -> Self {
+            self.amount = value.map(Into::into);
             self
         }
         /// Products being refunded.
         ///
-        /// Optional.
-        pub fn goods_detail(mut self, value: Vec<GoodsDetailBuilder>) -> Self {
-            self.goods_detail = Some(value);
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn goods_detail(
+            mut self,
+            item: impl Into<crate::v3::refund::types::GoodsDetailBuilder>,
+        ) -> Self {
+            self.goods_detail.get_or_insert_with(Vec::new).push(item.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`goods_detail`](Self::goods_detail) with a built value.
+        pub fn set_goods_detail(
+            mut self,
+            value: Option<Vec<crate::v3::refund::types::GoodsDetail>>,
+        ) -> Self {
+            self.goods_detail = value
+                .map(|items| items.into_iter().map(Into::into).collect());
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             let out_refund_no = crate::runtime::required(
                 self.out_refund_no,
                 at,
                 "out_refund_no",
-                missing,
+                problems,
             );
-            let amount = crate::runtime::required(self.amount, at, "amount", missing)
-                .and_then(|value| crate::runtime::nested(value, at, "amount", missing));
+            let amount = crate::runtime::required(self.amount, at, "amount", problems)
+                .and_then(|value| crate::runtime::nested(value, at, "amount", problems));
             let goods_detail = match self.goods_detail {
                 Some(value) => {
-                    crate::runtime::list(value, at, "goods_detail", missing).map(Some)
+                    crate::runtime::list(value, at, "goods_detail", problems).map(Some)
                 }
                 None => Some(None),
             };
@@ -213,83 +254,66 @@ pub mod post {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Accounts that fund the refund, with the share of each.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct AmountFrom {
-        /// Funding account type, such as AVAILABLE or UNAVAILABLE.
-        ///
-        /// Required.
-        pub account: String,
-        /// Amount taken from this account, in fen.
-        ///
-        /// Required.
-        pub amount: i64,
-    }
-    impl AmountFrom {
-        /// A builder; see its setters.
-        pub fn builder() -> AmountFromBuilder {
-            AmountFromBuilder::default()
-        }
-    }
-    /// Builds a [`AmountFrom`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct AmountFromBuilder {
-        account: Option<String>,
-        amount: Option<i64>,
-    }
-    impl AmountFromBuilder {
-        /// Funding account type, such as AVAILABLE or UNAVAILABLE.
-        ///
-        /// Required.
-        pub fn account(mut self, value: impl Into<String>) -> Self {
-            self.account = Some(value.into());
-            self
-        }
-        /// Amount taken from this account, in fen.
-        ///
-        /// Required.
-        pub fn amount(mut self, value: i64) -> Self {
-            self.amount = Some(value);
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<AmountFrom, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for AmountFromBuilder {
-        type Output = AmountFrom;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<AmountFrom> {
-            let account = crate::runtime::required(self.account, at, "account", missing);
-            let amount = crate::runtime::required(self.amount, at, "amount", missing);
-            Some(AmountFrom {
-                account: account?,
-                amount: amount?,
-            })
-        }
-    }
+    pub use crate::v3::refund::types::DomesticRefundsResponse as Response;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/refund/domestic/refunds",
+        "refund",
+        "申请退款",
+        "v3::refund::domestic::refunds::post",
+        "https://wechatpay.im/openapi/v3/refund/domestic/refunds",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791862",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013070371",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012810597",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791883",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791903",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012556524",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421148",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421249",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421340",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421410",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013071036",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012552567",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012587971",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012647461",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012557131",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012739034",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080238",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759673",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759727",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760121",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760207",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462113",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462183",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462256",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462579",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080625",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012709253",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760527",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012886219",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760545",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013163605",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013138987",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// Amounts.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Amount {
         /// Amount to refund, in fen.
-        ///
-        /// Required.
         pub refund: i64,
         /// Accounts that fund the refund, with the share of each.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub from: Option<Vec<AmountFrom>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub from: Option<Vec<crate::v3::refund::types::AmountFrom>>,
         /// Amount of the original order, in fen.
-        ///
-        /// Required.
         pub total: i64,
         /// Refund currency, CNY.
-        ///
-        /// Required.
         pub currency: String,
     }
     impl Amount {
@@ -302,60 +326,87 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct AmountBuilder {
         refund: Option<i64>,
-        from: Option<Vec<AmountFromBuilder>>,
+        from: Option<Vec<crate::v3::refund::types::AmountFromBuilder>>,
         total: Option<i64>,
         currency: Option<String>,
     }
     impl AmountBuilder {
-        /// Amount to refund, in fen.
-        ///
-        /// Required.
-        pub fn refund(mut self, value: i64) -> Self {
-            self.refund = Some(value);
+        /// **Required.** Amount to refund, in fen.
+        pub fn refund(mut self, value: impl Into<i64>) -> Self {
+            self.refund = Some(value.into());
+            self
+        }
+        /// Sets or clears [`refund`](Self::refund) with a built value.
+        pub fn set_refund(mut self, value: Option<i64>) -> Self {
+            self.refund = value;
             self
         }
         /// Accounts that fund the refund, with the share of each.
         ///
-        /// Optional.
-        pub fn from(mut self, value: Vec<AmountFromBuilder>) -> Self {
-            self.from = Some(value);
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn from(
+            mut self,
+            item: impl Into<crate::v3::refund::types::AmountFromBuilder>,
+        ) -> Self {
+            self.from.get_or_insert_with(Vec::new).push(item.into());
             self
         }
-        /// Amount of the original order, in fen.
-        ///
-        /// Required.
-        pub fn total(mut self, value: i64) -> Self {
-            self.total = Some(value);
+        /// Sets or clears [`from`](Self::from) with a built value.
+        pub fn set_from(
+            mut self,
+            value: Option<Vec<crate::v3::refund::types::AmountFrom>>,
+        ) -> Self {
+            self.from = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
-        /// Refund currency, CNY.
-        ///
-        /// Required.
+        /// **Required.** Amount of the original order, in fen.
+        pub fn total(mut self, value: impl Into<i64>) -> Self {
+            self.total = Some(value.into());
+            self
+        }
+        /// Sets or clears [`total`](Self::total) with a built value.
+        pub fn set_total(mut self, value: Option<i64>) -> Self {
+            self.total = value;
+            self
+        }
+        /// **Required.** Refund currency, CNY.
         pub fn currency(mut self, value: impl Into<String>) -> Self {
             self.currency = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`currency`](Self::currency) with a built value.
+        pub fn set_currency(mut self, value: Option<String>) -> Self {
+            self.currency = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Amount, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for AmountBuilder {
         type Output = Amount;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Amount> {
-            let refund = crate::runtime::required(self.refund, at, "refund", missing);
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Amount> {
+            let refund = crate::runtime::required(self.refund, at, "refund", problems);
             let from = match self.from {
-                Some(value) => crate::runtime::list(value, at, "from", missing).map(Some),
+                Some(value) => {
+                    crate::runtime::list(value, at, "from", problems).map(Some)
+                }
                 None => Some(None),
             };
-            let total = crate::runtime::required(self.total, at, "total", missing);
+            let total = crate::runtime::required(self.total, at, "total", problems);
             let currency = crate::runtime::required(
                 self.currency,
                 at,
                 "currency",
-                missing,
+                problems,
             );
             Some(Amount {
                 refund: refund?,
@@ -365,309 +416,16 @@ pub mod post {
             })
         }
     }
-    /// Products being refunded.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GoodsDetail {
-        /// Product code in the merchant system.
-        ///
-        /// Required.
-        pub merchant_goods_id: String,
-        /// Product code registered with WeChat Pay.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_goods_id: Option<String>,
-        /// Product name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_name: Option<String>,
-        /// Price of one unit, in fen.
-        ///
-        /// Required.
-        pub unit_price: i64,
-        /// Amount refunded for this product, in fen.
-        ///
-        /// Required.
-        pub refund_amount: i64,
-        /// Units returned.
-        ///
-        /// Required.
-        pub refund_quantity: i64,
-    }
-    impl GoodsDetail {
-        /// A builder; see its setters.
-        pub fn builder() -> GoodsDetailBuilder {
-            GoodsDetailBuilder::default()
+    impl From<Amount> for AmountBuilder {
+        fn from(value: Amount) -> Self {
+            AmountBuilder {
+                refund: Some(value.refund),
+                from: value
+                    .from
+                    .map(|items| items.into_iter().map(Into::into).collect()),
+                total: Some(value.total),
+                currency: Some(value.currency),
+            }
         }
-    }
-    /// Builds a [`GoodsDetail`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct GoodsDetailBuilder {
-        merchant_goods_id: Option<String>,
-        wechatpay_goods_id: Option<String>,
-        goods_name: Option<String>,
-        unit_price: Option<i64>,
-        refund_amount: Option<i64>,
-        refund_quantity: Option<i64>,
-    }
-    impl GoodsDetailBuilder {
-        /// Product code in the merchant system.
-        ///
-        /// Required.
-        pub fn merchant_goods_id(mut self, value: impl Into<String>) -> Self {
-            self.merchant_goods_id = Some(value.into());
-            self
-        }
-        /// Product code registered with WeChat Pay.
-        ///
-        /// Optional.
-        pub fn wechatpay_goods_id(mut self, value: impl Into<String>) -> Self {
-            self.wechatpay_goods_id = Some(value.into());
-            self
-        }
-        /// Product name.
-        ///
-        /// Optional.
-        pub fn goods_name(mut self, value: impl Into<String>) -> Self {
-            self.goods_name = Some(value.into());
-            self
-        }
-        /// Price of one unit, in fen.
-        ///
-        /// Required.
-        pub fn unit_price(mut self, value: i64) -> Self {
-            self.unit_price = Some(value);
-            self
-        }
-        /// Amount refunded for this product, in fen.
-        ///
-        /// Required.
-        pub fn refund_amount(mut self, value: i64) -> Self {
-            self.refund_amount = Some(value);
-            self
-        }
-        /// Units returned.
-        ///
-        /// Required.
-        pub fn refund_quantity(mut self, value: i64) -> Self {
-            self.refund_quantity = Some(value);
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<GoodsDetail, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for GoodsDetailBuilder {
-        type Output = GoodsDetail;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<GoodsDetail> {
-            let merchant_goods_id = crate::runtime::required(
-                self.merchant_goods_id,
-                at,
-                "merchant_goods_id",
-                missing,
-            );
-            let unit_price = crate::runtime::required(
-                self.unit_price,
-                at,
-                "unit_price",
-                missing,
-            );
-            let refund_amount = crate::runtime::required(
-                self.refund_amount,
-                at,
-                "refund_amount",
-                missing,
-            );
-            let refund_quantity = crate::runtime::required(
-                self.refund_quantity,
-                at,
-                "refund_quantity",
-                missing,
-            );
-            Some(GoodsDetail {
-                merchant_goods_id: merchant_goods_id?,
-                wechatpay_goods_id: self.wechatpay_goods_id,
-                goods_name: self.goods_name,
-                unit_price: unit_price?,
-                refund_amount: refund_amount?,
-                refund_quantity: refund_quantity?,
-            })
-        }
-    }
-    /// Accounts funding the refund, with the share of each.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseAmountFrom {
-        /// Funding account type.
-        ///
-        /// Required.
-        pub account: String,
-        /// Amount taken from this account, in fen.
-        ///
-        /// Required.
-        pub amount: i64,
-    }
-    /// Amounts involved.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseAmount {
-        /// Amount of the original order, in fen.
-        ///
-        /// Required.
-        pub total: i64,
-        /// Amount refunded, in fen.
-        ///
-        /// Required.
-        pub refund: i64,
-        /// Accounts funding the refund, with the share of each.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub from: Option<Vec<ResponseAmountFrom>>,
-        /// Amount the user paid, in fen.
-        ///
-        /// Required.
-        pub payer_total: i64,
-        /// Amount returned to the user, in fen.
-        ///
-        /// Required.
-        pub payer_refund: i64,
-        /// Refund amount counted against settlement, in fen.
-        ///
-        /// Required.
-        pub settlement_refund: i64,
-        /// Settlement amount of the original order, in fen.
-        ///
-        /// Required.
-        pub settlement_total: i64,
-        /// Part of the refund that came from discounts, in fen.
-        ///
-        /// Required.
-        pub discount_refund: i64,
-        /// Refund currency.
-        ///
-        /// Required.
-        pub currency: String,
-        /// Handling fee returned with the refund, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub refund_fee: Option<crate::runtime::Number>,
-    }
-    /// Products the discount applied to.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PromotionDetailGoodsDetail {
-        /// Product code in the merchant system.
-        ///
-        /// Required.
-        pub merchant_goods_id: String,
-        /// Product code registered with WeChat Pay.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_goods_id: Option<String>,
-        /// Product name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_name: Option<String>,
-        /// Price of one unit, in fen.
-        ///
-        /// Required.
-        pub unit_price: i64,
-        /// Amount refunded for this product, in fen.
-        ///
-        /// Required.
-        pub refund_amount: i64,
-        /// Units returned.
-        ///
-        /// Required.
-        pub refund_quantity: i64,
-    }
-    /// Discounts affected by the refund.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PromotionDetail {
-        /// Coupon or discount ID.
-        ///
-        /// Required.
-        pub promotion_id: String,
-        /// Discount scope, GLOBAL or SINGLE.
-        ///
-        /// Required.
-        pub scope: String,
-        /// Discount type, COUPON or DISCOUNT.
-        ///
-        /// Required.
-        pub r#type: String,
-        /// Face value of the discount, in fen.
-        ///
-        /// Required.
-        pub amount: i64,
-        /// Discount amount given back, in fen.
-        ///
-        /// Required.
-        pub refund_amount: i64,
-        /// Products the discount applied to.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<PromotionDetailGoodsDetail>>,
-    }
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Response {
-        /// WeChat Pay refund number.
-        ///
-        /// Required.
-        pub refund_id: String,
-        /// Refund number in the merchant system.
-        ///
-        /// Required.
-        pub out_refund_no: String,
-        /// WeChat Pay transaction number of the original order.
-        ///
-        /// Required.
-        pub transaction_id: String,
-        /// Merchant order number of the original order.
-        ///
-        /// Required.
-        pub out_trade_no: String,
-        /// Where the money goes back, such as ORIGINAL, BALANCE, OTHER_BALANCE or OTHER_BANKCARD.
-        ///
-        /// Required.
-        pub channel: String,
-        /// Account that receives the refund, for example a bank card or the wallet balance.
-        ///
-        /// Required.
-        pub user_received_account: String,
-        /// When the refund succeeded.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub success_time: Option<String>,
-        /// When the refund was accepted.
-        ///
-        /// Required.
-        pub create_time: String,
-        /// Refund state, such as SUCCESS, CLOSED, PROCESSING or ABNORMAL.
-        ///
-        /// Required.
-        pub status: String,
-        /// Merchant account the refund is paid from.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub funds_account: Option<String>,
-        /// Amounts involved.
-        ///
-        /// Required.
-        pub amount: ResponseAmount,
-        /// Discounts affected by the refund.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
 }

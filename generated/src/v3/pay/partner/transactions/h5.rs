@@ -10,103 +10,79 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/pay/partner/transactions/h5`: H5 (mobile web) prepay order (service provider)
+    /// `POST /v3/pay/partner/transactions/h5`: H5下单
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// H5 (mobile web) prepay order (service provider)
+/// H5下单
 ///
 /// Creates, on behalf of a sub-merchant, a prepay order for a mobile browser outside WeChat, returning a link that switches to WeChat to pay.
 ///
-/// `POST /v3/pay/partner/transactions/h5` — [documentation](https://wechatpay.im/openapi/v3/pay/partner/transactions/h5)
+/// `POST /v3/pay/partner/transactions/h5`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/partner/transactions/h5), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012738604), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012523544), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012714759)
 pub mod post {
+    pub use crate::types::Amount;
+    pub use crate::v3::pay::types::Detail;
+    pub use crate::v3::pay::types::GoodsDetail;
+    pub use crate::v3::pay::types::H5Info;
+    pub use crate::types::Identity;
+    pub use crate::types::IdentityType;
+    pub use crate::v3::pay::types::LimitPay;
+    pub use crate::v3::pay::types::PartnerTransactionsH5SceneInfo;
+    pub use crate::v3::pay::types::Payer;
+    pub use crate::v3::pay::types::StoreInfo;
+    pub use crate::types::SubOrdersSettleInfo;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) that encrypted the sensitive fields.
-        ///
-        /// Optional.
-        #[serde(skip)]
+        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// App ID of the service provider.
-        ///
-        /// Required.
         pub sp_appid: String,
         /// Merchant ID of the service provider.
-        ///
-        /// Required.
-        pub sp_mchid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sp_mchid: Option<String>,
         /// App ID of the sub-merchant.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant.
-        ///
-        /// Required.
         pub sub_mchid: String,
         /// Settlement options.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<SettleInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub settle_info: Option<crate::types::SubOrdersSettleInfo>,
         /// What is being bought, shown to the payer.
-        ///
-        /// Required.
         pub description: String,
         /// Merchant data, returned unchanged in queries and notifications.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Order number in the merchant system, unique per merchant.
-        ///
-        /// Required.
         pub out_trade_no: String,
         /// Order amount.
-        ///
-        /// Required.
-        pub amount: Amount,
+        pub amount: crate::types::Amount,
         /// Payment deadline, RFC 3339.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// HTTPS address that receives the payment result notification.
-        ///
-        /// Required.
         pub notify_url: String,
         /// Tag that links the order to a discount campaign.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Funding sources to exclude or allow. no_balance bars the wallet balance, no_credit bars credit cards, no_debit bars debit cards, balance_only allows the wallet balance only.
-        /// `no_balance` | `no_credit` | `no_debit` | `balance_only` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub limit_pay: Option<Vec<LimitPay>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit_pay: Option<Vec<crate::v3::pay::types::LimitPay>>,
         /// Whether to offer an electronic invoice entry after payment.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
         /// Line items, used for per-product discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub detail: Option<Detail>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub detail: Option<crate::v3::pay::types::Detail>,
         /// Where the payment takes place.
-        ///
-        /// Required.
-        pub scene_info: SceneInfo,
+        pub scene_info: crate::v3::pay::types::PartnerTransactionsH5SceneInfo,
         /// The user who pays.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub payer: Option<Payer>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub payer: Option<crate::v3::pay::types::Payer>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -122,220 +98,313 @@ pub mod post {
         sp_mchid: Option<String>,
         sub_appid: Option<String>,
         sub_mchid: Option<String>,
-        settle_info: Option<SettleInfoBuilder>,
+        settle_info: Option<crate::types::SubOrdersSettleInfoBuilder>,
         description: Option<String>,
         attach: Option<String>,
         out_trade_no: Option<String>,
-        amount: Option<AmountBuilder>,
+        amount: Option<crate::types::AmountBuilder>,
         time_expire: Option<String>,
         notify_url: Option<String>,
         goods_tag: Option<String>,
-        limit_pay: Option<Vec<LimitPay>>,
+        limit_pay: Option<Vec<crate::v3::pay::types::LimitPay>>,
         support_fapiao: Option<bool>,
-        detail: Option<DetailBuilder>,
-        scene_info: Option<SceneInfoBuilder>,
-        payer: Option<PayerBuilder>,
+        detail: Option<crate::v3::pay::types::DetailBuilder>,
+        scene_info: Option<crate::v3::pay::types::PartnerTransactionsH5SceneInfoBuilder>,
+        payer: Option<crate::v3::pay::types::PayerBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) that encrypted the sensitive fields.
-        ///
-        /// Optional.
         pub fn wechatpay_serial(mut self, value: impl Into<String>) -> Self {
             self.wechatpay_serial = Some(value.into());
             self
         }
-        /// App ID of the service provider.
-        ///
-        /// Required.
+        /// Sets or clears [`wechatpay_serial`](Self::wechatpay_serial) with a built value.
+        pub fn set_wechatpay_serial(mut self, value: Option<String>) -> Self {
+            self.wechatpay_serial = value;
+            self
+        }
+        /// **Required.** App ID of the service provider.
         pub fn sp_appid(mut self, value: impl Into<String>) -> Self {
             self.sp_appid = Some(value.into());
             self
         }
+        /// Sets or clears [`sp_appid`](Self::sp_appid) with a built value.
+        pub fn set_sp_appid(mut self, value: Option<String>) -> Self {
+            self.sp_appid = value;
+            self
+        }
         /// Merchant ID of the service provider.
-        ///
-        /// Required.
         pub fn sp_mchid(mut self, value: impl Into<String>) -> Self {
             self.sp_mchid = Some(value.into());
             self
         }
+        /// Sets or clears [`sp_mchid`](Self::sp_mchid) with a built value.
+        pub fn set_sp_mchid(mut self, value: Option<String>) -> Self {
+            self.sp_mchid = value;
+            self
+        }
         /// App ID of the sub-merchant.
-        ///
-        /// Optional.
         pub fn sub_appid(mut self, value: impl Into<String>) -> Self {
             self.sub_appid = Some(value.into());
             self
         }
-        /// Merchant ID of the sub-merchant.
-        ///
-        /// Required.
+        /// Sets or clears [`sub_appid`](Self::sub_appid) with a built value.
+        pub fn set_sub_appid(mut self, value: Option<String>) -> Self {
+            self.sub_appid = value;
+            self
+        }
+        /// **Required.** Merchant ID of the sub-merchant.
         pub fn sub_mchid(mut self, value: impl Into<String>) -> Self {
             self.sub_mchid = Some(value.into());
             self
         }
-        /// Settlement options.
-        ///
-        /// Optional.
-        pub fn settle_info(mut self, value: SettleInfoBuilder) -> Self {
-            self.settle_info = Some(value);
+        /// Sets or clears [`sub_mchid`](Self::sub_mchid) with a built value.
+        pub fn set_sub_mchid(mut self, value: Option<String>) -> Self {
+            self.sub_mchid = value;
             self
         }
-        /// What is being bought, shown to the payer.
+        /// Settlement options.
         ///
-        /// Required.
+        /// Takes the builder or a built value.
+        pub fn settle_info(
+            mut self,
+            value: impl Into<crate::types::SubOrdersSettleInfoBuilder>,
+        ) -> Self {
+            self.settle_info = Some(value.into());
+            self
+        }
+        /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
+        pub fn set_settle_info(
+            mut self,
+            value: Option<crate::types::SubOrdersSettleInfo>,
+        ) -> Self {
+            self.settle_info = value.map(Into::into);
+            self
+        }
+        /// **Required.** What is being bought, shown to the payer.
         pub fn description(mut self, value: impl Into<String>) -> Self {
             self.description = Some(value.into());
             self
         }
+        /// Sets or clears [`description`](Self::description) with a built value.
+        pub fn set_description(mut self, value: Option<String>) -> Self {
+            self.description = value;
+            self
+        }
         /// Merchant data, returned unchanged in queries and notifications.
-        ///
-        /// Optional.
         pub fn attach(mut self, value: impl Into<String>) -> Self {
             self.attach = Some(value.into());
             self
         }
-        /// Order number in the merchant system, unique per merchant.
-        ///
-        /// Required.
+        /// Sets or clears [`attach`](Self::attach) with a built value.
+        pub fn set_attach(mut self, value: Option<String>) -> Self {
+            self.attach = value;
+            self
+        }
+        /// **Required.** Order number in the merchant system, unique per merchant.
         pub fn out_trade_no(mut self, value: impl Into<String>) -> Self {
             self.out_trade_no = Some(value.into());
             self
         }
-        /// Order amount.
+        /// Sets or clears [`out_trade_no`](Self::out_trade_no) with a built value.
+        pub fn set_out_trade_no(mut self, value: Option<String>) -> Self {
+            self.out_trade_no = value;
+            self
+        }
+        /// **Required.** Order amount.
         ///
-        /// Required.
-        pub fn amount(mut self, value: AmountBuilder) -> Self {
-            self.amount = Some(value);
+        /// Takes the builder or a built value.
+        pub fn amount(mut self, value: impl Into<crate::types::AmountBuilder>) -> Self {
+            self.amount = Some(value.into());
+            self
+        }
+        /// Sets or clears [`amount`](Self::amount) with a built value.
+        pub fn set_amount(mut self, value: Option<crate::types::Amount>) -> Self {
+            self.amount = value.map(Into::into);
             self
         }
         /// Payment deadline, RFC 3339.
-        ///
-        /// Optional.
         pub fn time_expire(mut self, value: impl Into<String>) -> Self {
             self.time_expire = Some(value.into());
             self
         }
-        /// HTTPS address that receives the payment result notification.
-        ///
-        /// Required.
+        /// Sets or clears [`time_expire`](Self::time_expire) with a built value.
+        pub fn set_time_expire(mut self, value: Option<String>) -> Self {
+            self.time_expire = value;
+            self
+        }
+        /// **Required.** HTTPS address that receives the payment result notification.
         pub fn notify_url(mut self, value: impl Into<String>) -> Self {
             self.notify_url = Some(value.into());
             self
         }
+        /// Sets or clears [`notify_url`](Self::notify_url) with a built value.
+        pub fn set_notify_url(mut self, value: Option<String>) -> Self {
+            self.notify_url = value;
+            self
+        }
         /// Tag that links the order to a discount campaign.
-        ///
-        /// Optional.
         pub fn goods_tag(mut self, value: impl Into<String>) -> Self {
             self.goods_tag = Some(value.into());
             self
         }
+        /// Sets or clears [`goods_tag`](Self::goods_tag) with a built value.
+        pub fn set_goods_tag(mut self, value: Option<String>) -> Self {
+            self.goods_tag = value;
+            self
+        }
         /// Funding sources to exclude or allow. no_balance bars the wallet balance, no_credit bars credit cards, no_debit bars debit cards, balance_only allows the wallet balance only.
-        /// `no_balance` | `no_credit` | `no_debit` | `balance_only` 枚举值之一
         ///
-        /// Optional.
-        pub fn limit_pay(mut self, value: Vec<LimitPay>) -> Self {
-            self.limit_pay = Some(value);
+        /// Adds one item to the list.
+        pub fn limit_pay(
+            mut self,
+            item: impl Into<crate::v3::pay::types::LimitPay>,
+        ) -> Self {
+            self.limit_pay.get_or_insert_with(Vec::new).push(item.into());
+            self
+        }
+        /// Sets or clears [`limit_pay`](Self::limit_pay) with a built value.
+        pub fn set_limit_pay(
+            mut self,
+            value: Option<Vec<crate::v3::pay::types::LimitPay>>,
+        ) -> Self {
+            self.limit_pay = value;
             self
         }
         /// Whether to offer an electronic invoice entry after payment.
-        ///
-        /// Optional.
-        pub fn support_fapiao(mut self, value: bool) -> Self {
-            self.support_fapiao = Some(value);
+        pub fn support_fapiao(mut self, value: impl Into<bool>) -> Self {
+            self.support_fapiao = Some(value.into());
+            self
+        }
+        /// Sets or clears [`support_fapiao`](Self::support_fapiao) with a built value.
+        pub fn set_support_fapiao(mut self, value: Option<bool>) -> Self {
+            self.support_fapiao = value;
             self
         }
         /// Line items, used for per-product discounts.
         ///
-        /// Optional.
-        pub fn detail(mut self, value: DetailBuilder) -> Self {
-            self.detail = Some(value);
+        /// Takes the builder or a built value.
+        pub fn detail(
+            mut self,
+            value: impl Into<crate::v3::pay::types::DetailBuilder>,
+        ) -> Self {
+            self.detail = Some(value.into());
             self
         }
-        /// Where the payment takes place.
+        /// Sets or clears [`detail`](Self::detail) with a built value.
+        pub fn set_detail(
+            mut self,
+            value: Option<crate::v3::pay::types::Detail>,
+        ) -> Self {
+            self.detail = value.map(Into::into);
+            self
+        }
+        /// **Required.** Where the payment takes place.
         ///
-        /// Required.
-        pub fn scene_info(mut self, value: SceneInfoBuilder) -> Self {
-            self.scene_info = Some(value);
+        /// Takes the builder or a built value.
+        pub fn scene_info(
+            mut self,
+            value: impl Into<
+                crate::v3::pay::types::PartnerTransactionsH5SceneInfoBuilder,
+            >,
+        ) -> Self {
+            self.scene_info = Some(value.into());
+            self
+        }
+        /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
+        pub fn set_scene_info(
+            mut self,
+            value: Option<crate::v3::pay::types::PartnerTransactionsH5SceneInfo>,
+        ) -> Self {
+            self.scene_info = value.map(Into::into);
             self
         }
         /// The user who pays.
         ///
-        /// Optional.
-        pub fn payer(mut self, value: PayerBuilder) -> Self {
-            self.payer = Some(value);
+        /// Takes the builder or a built value.
+        pub fn payer(
+            mut self,
+            value: impl Into<crate::v3::pay::types::PayerBuilder>,
+        ) -> Self {
+            self.payer = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`payer`](Self::payer) with a built value.
+        pub fn set_payer(mut self, value: Option<crate::v3::pay::types::Payer>) -> Self {
+            self.payer = value.map(Into::into);
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
             let sp_appid = crate::runtime::required(
                 self.sp_appid,
                 at,
                 "sp_appid",
-                missing,
-            );
-            let sp_mchid = crate::runtime::required(
-                self.sp_mchid,
-                at,
-                "sp_mchid",
-                missing,
+                problems,
             );
             let sub_mchid = crate::runtime::required(
                 self.sub_mchid,
                 at,
                 "sub_mchid",
-                missing,
+                problems,
             );
             let settle_info = crate::runtime::optional(
                 self.settle_info,
                 at,
                 "settle_info",
-                missing,
+                problems,
             );
             let description = crate::runtime::required(
                 self.description,
                 at,
                 "description",
-                missing,
+                problems,
             );
             let out_trade_no = crate::runtime::required(
                 self.out_trade_no,
                 at,
                 "out_trade_no",
-                missing,
+                problems,
             );
-            let amount = crate::runtime::required(self.amount, at, "amount", missing)
-                .and_then(|value| crate::runtime::nested(value, at, "amount", missing));
+            let amount = crate::runtime::required(self.amount, at, "amount", problems)
+                .and_then(|value| crate::runtime::nested(value, at, "amount", problems));
             let notify_url = crate::runtime::required(
                 self.notify_url,
                 at,
                 "notify_url",
-                missing,
+                problems,
             );
-            let detail = crate::runtime::optional(self.detail, at, "detail", missing);
+            let detail = crate::runtime::optional(self.detail, at, "detail", problems);
             let scene_info = crate::runtime::required(
                     self.scene_info,
                     at,
                     "scene_info",
-                    missing,
+                    problems,
                 )
                 .and_then(|value| crate::runtime::nested(
                     value,
                     at,
                     "scene_info",
-                    missing,
+                    problems,
                 ));
-            let payer = crate::runtime::optional(self.payer, at, "payer", missing);
+            let payer = crate::runtime::optional(self.payer, at, "payer", problems);
             Some(Request {
                 wechatpay_serial: self.wechatpay_serial,
                 sp_appid: sp_appid?,
-                sp_mchid: sp_mchid?,
+                sp_mchid: self.sp_mchid,
                 sub_appid: self.sub_appid,
                 sub_mchid: sub_mchid?,
                 settle_info: settle_info?,
@@ -384,816 +453,29 @@ pub mod post {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
-    }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Settlement options.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct SettleInfo {
-        /// Whether the funds are held for profit sharing.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub profit_sharing: Option<bool>,
-        /// Top-up amount paid by the service provider, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub subsidy_amount: Option<i64>,
-    }
-    impl SettleInfo {
-        /// A builder; see its setters.
-        pub fn builder() -> SettleInfoBuilder {
-            SettleInfoBuilder::default()
-        }
-    }
-    /// Builds a [`SettleInfo`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct SettleInfoBuilder {
-        profit_sharing: Option<bool>,
-        subsidy_amount: Option<i64>,
-    }
-    impl SettleInfoBuilder {
-        /// Whether the funds are held for profit sharing.
-        ///
-        /// Optional.
-        pub fn profit_sharing(mut self, value: bool) -> Self {
-            self.profit_sharing = Some(value);
-            self
-        }
-        /// Top-up amount paid by the service provider, in fen.
-        ///
-        /// Optional.
-        pub fn subsidy_amount(mut self, value: i64) -> Self {
-            self.subsidy_amount = Some(value);
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<SettleInfo, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for SettleInfoBuilder {
-        type Output = SettleInfo;
-        fn build_at(self, _at: &str, _missing: &mut Vec<String>) -> Option<SettleInfo> {
-            Some(SettleInfo {
-                profit_sharing: self.profit_sharing,
-                subsidy_amount: self.subsidy_amount,
-            })
-        }
-    }
-    /// Order amount.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Amount {
-        /// Total to charge, in the smallest currency unit (fen).
-        ///
-        /// Required.
-        pub total: i64,
-        /// Currency code; CNY when omitted.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub currency: Option<String>,
-    }
-    impl Amount {
-        /// A builder; see its setters.
-        pub fn builder() -> AmountBuilder {
-            AmountBuilder::default()
-        }
-    }
-    /// Builds a [`Amount`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct AmountBuilder {
-        total: Option<i64>,
-        currency: Option<String>,
-    }
-    impl AmountBuilder {
-        /// Total to charge, in the smallest currency unit (fen).
-        ///
-        /// Required.
-        pub fn total(mut self, value: i64) -> Self {
-            self.total = Some(value);
-            self
-        }
-        /// Currency code; CNY when omitted.
-        ///
-        /// Optional.
-        pub fn currency(mut self, value: impl Into<String>) -> Self {
-            self.currency = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Amount, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for AmountBuilder {
-        type Output = Amount;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Amount> {
-            let total = crate::runtime::required(self.total, at, "total", missing);
-            Some(Amount {
-                total: total?,
-                currency: self.currency,
-            })
-        }
-    }
-    /// Funding sources to exclude or allow. no_balance bars the wallet balance, no_credit bars credit cards, no_debit bars debit cards, balance_only allows the wallet balance only.
-    /// `no_balance` | `no_credit` | `no_debit` | `balance_only` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum LimitPay {
-        /// `no_balance`
-        NoBalance,
-        /// `no_credit`
-        NoCredit,
-        /// `no_debit`
-        NoDebit,
-        /// `balance_only`
-        BalanceOnly,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl LimitPay {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                LimitPay::NoBalance => "no_balance",
-                LimitPay::NoCredit => "no_credit",
-                LimitPay::NoDebit => "no_debit",
-                LimitPay::BalanceOnly => "balance_only",
-                LimitPay::Unknown(value) => value,
+        fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
+            if self.sp_mchid.is_none() {
+                self.sp_mchid = Some(merchant.mchid.to_owned());
             }
         }
     }
-    impl From<&str> for LimitPay {
-        fn from(value: &str) -> Self {
-            match value {
-                "no_balance" => LimitPay::NoBalance,
-                "no_credit" => LimitPay::NoCredit,
-                "no_debit" => LimitPay::NoDebit,
-                "balance_only" => LimitPay::BalanceOnly,
-                other => LimitPay::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(LimitPay);
-    /// Products in the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GoodsDetail {
-        /// Product code in the merchant system.
-        ///
-        /// Required.
-        pub merchant_goods_id: String,
-        /// Product code registered with WeChat Pay.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_goods_id: Option<String>,
-        /// Product name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_name: Option<String>,
-        /// Units bought.
-        ///
-        /// Required.
-        pub quantity: i64,
-        /// Price of one unit, in fen.
-        ///
-        /// Required.
-        pub unit_price: i64,
-    }
-    impl GoodsDetail {
-        /// A builder; see its setters.
-        pub fn builder() -> GoodsDetailBuilder {
-            GoodsDetailBuilder::default()
-        }
-    }
-    /// Builds a [`GoodsDetail`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct GoodsDetailBuilder {
-        merchant_goods_id: Option<String>,
-        wechatpay_goods_id: Option<String>,
-        goods_name: Option<String>,
-        quantity: Option<i64>,
-        unit_price: Option<i64>,
-    }
-    impl GoodsDetailBuilder {
-        /// Product code in the merchant system.
-        ///
-        /// Required.
-        pub fn merchant_goods_id(mut self, value: impl Into<String>) -> Self {
-            self.merchant_goods_id = Some(value.into());
-            self
-        }
-        /// Product code registered with WeChat Pay.
-        ///
-        /// Optional.
-        pub fn wechatpay_goods_id(mut self, value: impl Into<String>) -> Self {
-            self.wechatpay_goods_id = Some(value.into());
-            self
-        }
-        /// Product name.
-        ///
-        /// Optional.
-        pub fn goods_name(mut self, value: impl Into<String>) -> Self {
-            self.goods_name = Some(value.into());
-            self
-        }
-        /// Units bought.
-        ///
-        /// Required.
-        pub fn quantity(mut self, value: i64) -> Self {
-            self.quantity = Some(value);
-            self
-        }
-        /// Price of one unit, in fen.
-        ///
-        /// Required.
-        pub fn unit_price(mut self, value: i64) -> Self {
-            self.unit_price = Some(value);
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<GoodsDetail, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for GoodsDetailBuilder {
-        type Output = GoodsDetail;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<GoodsDetail> {
-            let merchant_goods_id = crate::runtime::required(
-                self.merchant_goods_id,
-                at,
-                "merchant_goods_id",
-                missing,
-            );
-            let quantity = crate::runtime::required(
-                self.quantity,
-                at,
-                "quantity",
-                missing,
-            );
-            let unit_price = crate::runtime::required(
-                self.unit_price,
-                at,
-                "unit_price",
-                missing,
-            );
-            Some(GoodsDetail {
-                merchant_goods_id: merchant_goods_id?,
-                wechatpay_goods_id: self.wechatpay_goods_id,
-                goods_name: self.goods_name,
-                quantity: quantity?,
-                unit_price: unit_price?,
-            })
-        }
-    }
-    /// Line items, used for per-product discounts.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Detail {
-        /// Original price of the whole order before discounts, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub cost_price: Option<i64>,
-        /// Merchant receipt number.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub invoice_id: Option<String>,
-        /// Products in the order.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<GoodsDetail>>,
-    }
-    impl Detail {
-        /// A builder; see its setters.
-        pub fn builder() -> DetailBuilder {
-            DetailBuilder::default()
-        }
-    }
-    /// Builds a [`Detail`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct DetailBuilder {
-        cost_price: Option<i64>,
-        invoice_id: Option<String>,
-        goods_detail: Option<Vec<GoodsDetailBuilder>>,
-    }
-    impl DetailBuilder {
-        /// Original price of the whole order before discounts, in fen.
-        ///
-        /// Optional.
-        pub fn cost_price(mut self, value: i64) -> Self {
-            self.cost_price = Some(value);
-            self
-        }
-        /// Merchant receipt number.
-        ///
-        /// Optional.
-        pub fn invoice_id(mut self, value: impl Into<String>) -> Self {
-            self.invoice_id = Some(value.into());
-            self
-        }
-        /// Products in the order.
-        ///
-        /// Optional.
-        pub fn goods_detail(mut self, value: Vec<GoodsDetailBuilder>) -> Self {
-            self.goods_detail = Some(value);
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Detail, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for DetailBuilder {
-        type Output = Detail;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Detail> {
-            let goods_detail = match self.goods_detail {
-                Some(value) => {
-                    crate::runtime::list(value, at, "goods_detail", missing).map(Some)
-                }
-                None => Some(None),
-            };
-            Some(Detail {
-                cost_price: self.cost_price,
-                invoice_id: self.invoice_id,
-                goods_detail: goods_detail?,
-            })
-        }
-    }
-    /// The store the purchase is made in.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct StoreInfo {
-        /// Store number in the merchant system.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub id: Option<String>,
-        /// Store name.
-        ///
-        /// Required.
-        pub name: String,
-        /// Administrative region code of the store.
-        ///
-        /// Required.
-        pub area_code: String,
-        /// Street address of the store.
-        ///
-        /// Required.
-        pub address: String,
-    }
-    impl StoreInfo {
-        /// A builder; see its setters.
-        pub fn builder() -> StoreInfoBuilder {
-            StoreInfoBuilder::default()
-        }
-    }
-    /// Builds a [`StoreInfo`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct StoreInfoBuilder {
-        id: Option<String>,
-        name: Option<String>,
-        area_code: Option<String>,
-        address: Option<String>,
-    }
-    impl StoreInfoBuilder {
-        /// Store number in the merchant system.
-        ///
-        /// Optional.
-        pub fn id(mut self, value: impl Into<String>) -> Self {
-            self.id = Some(value.into());
-            self
-        }
-        /// Store name.
-        ///
-        /// Required.
-        pub fn name(mut self, value: impl Into<String>) -> Self {
-            self.name = Some(value.into());
-            self
-        }
-        /// Administrative region code of the store.
-        ///
-        /// Required.
-        pub fn area_code(mut self, value: impl Into<String>) -> Self {
-            self.area_code = Some(value.into());
-            self
-        }
-        /// Street address of the store.
-        ///
-        /// Required.
-        pub fn address(mut self, value: impl Into<String>) -> Self {
-            self.address = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<StoreInfo, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for StoreInfoBuilder {
-        type Output = StoreInfo;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<StoreInfo> {
-            let name = crate::runtime::required(self.name, at, "name", missing);
-            let area_code = crate::runtime::required(
-                self.area_code,
-                at,
-                "area_code",
-                missing,
-            );
-            let address = crate::runtime::required(self.address, at, "address", missing);
-            Some(StoreInfo {
-                id: self.id,
-                name: name?,
-                area_code: area_code?,
-                address: address?,
-            })
-        }
-    }
-    /// About the web page or app that starts the payment.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct H5Info {
-        /// Scene type, such as iOS, Android or Wap.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<String>,
-        /// Name of the app or site.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub app_name: Option<String>,
-        /// Address of the web site.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub app_url: Option<String>,
-        /// iOS bundle ID.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub bundle_id: Option<String>,
-        /// Android package name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub package_name: Option<String>,
-    }
-    impl H5Info {
-        /// A builder; see its setters.
-        pub fn builder() -> H5InfoBuilder {
-            H5InfoBuilder::default()
-        }
-    }
-    /// Builds a [`H5Info`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct H5InfoBuilder {
-        r#type: Option<String>,
-        app_name: Option<String>,
-        app_url: Option<String>,
-        bundle_id: Option<String>,
-        package_name: Option<String>,
-    }
-    impl H5InfoBuilder {
-        /// Scene type, such as iOS, Android or Wap.
-        ///
-        /// Optional.
-        pub fn r#type(mut self, value: impl Into<String>) -> Self {
-            self.r#type = Some(value.into());
-            self
-        }
-        /// Name of the app or site.
-        ///
-        /// Optional.
-        pub fn app_name(mut self, value: impl Into<String>) -> Self {
-            self.app_name = Some(value.into());
-            self
-        }
-        /// Address of the web site.
-        ///
-        /// Optional.
-        pub fn app_url(mut self, value: impl Into<String>) -> Self {
-            self.app_url = Some(value.into());
-            self
-        }
-        /// iOS bundle ID.
-        ///
-        /// Optional.
-        pub fn bundle_id(mut self, value: impl Into<String>) -> Self {
-            self.bundle_id = Some(value.into());
-            self
-        }
-        /// Android package name.
-        ///
-        /// Optional.
-        pub fn package_name(mut self, value: impl Into<String>) -> Self {
-            self.package_name = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<H5Info, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for H5InfoBuilder {
-        type Output = H5Info;
-        fn build_at(self, _at: &str, _missing: &mut Vec<String>) -> Option<H5Info> {
-            Some(H5Info {
-                r#type: self.r#type,
-                app_name: self.app_name,
-                app_url: self.app_url,
-                bundle_id: self.bundle_id,
-                package_name: self.package_name,
-            })
-        }
-    }
-    /// Where the payment takes place.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct SceneInfo {
-        /// IP address of the payer device.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub payer_client_ip: Option<String>,
-        /// Merchant terminal or device number.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-        /// The store the purchase is made in.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub store_info: Option<StoreInfo>,
-        /// About the web page or app that starts the payment.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub h5_info: Option<H5Info>,
-    }
-    impl SceneInfo {
-        /// A builder; see its setters.
-        pub fn builder() -> SceneInfoBuilder {
-            SceneInfoBuilder::default()
-        }
-    }
-    /// Builds a [`SceneInfo`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct SceneInfoBuilder {
-        payer_client_ip: Option<String>,
-        device_id: Option<String>,
-        store_info: Option<StoreInfoBuilder>,
-        h5_info: Option<H5InfoBuilder>,
-    }
-    impl SceneInfoBuilder {
-        /// IP address of the payer device.
-        ///
-        /// Optional.
-        pub fn payer_client_ip(mut self, value: impl Into<String>) -> Self {
-            self.payer_client_ip = Some(value.into());
-            self
-        }
-        /// Merchant terminal or device number.
-        ///
-        /// Optional.
-        pub fn device_id(mut self, value: impl Into<String>) -> Self {
-            self.device_id = Some(value.into());
-            self
-        }
-        /// The store the purchase is made in.
-        ///
-        /// Optional.
-        pub fn store_info(mut self, value: StoreInfoBuilder) -> Self {
-            self.store_info = Some(value);
-            self
-        }
-        /// About the web page or app that starts the payment.
-        ///
-        /// Optional.
-        pub fn h5_info(mut self, value: H5InfoBuilder) -> Self {
-            self.h5_info = Some(value);
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<SceneInfo, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for SceneInfoBuilder {
-        type Output = SceneInfo;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<SceneInfo> {
-            let store_info = crate::runtime::optional(
-                self.store_info,
-                at,
-                "store_info",
-                missing,
-            );
-            let h5_info = crate::runtime::optional(self.h5_info, at, "h5_info", missing);
-            Some(SceneInfo {
-                payer_client_ip: self.payer_client_ip,
-                device_id: self.device_id,
-                store_info: store_info?,
-                h5_info: h5_info?,
-            })
-        }
-    }
-    /// Kind of identity proof. IDCARD is a mainland resident ID card; HONGKONG_MACAO a travel permit for Hong Kong and Macao residents; HONGKONG_MACAO_RESIDENT a Hong Kong or Macao residence permit; TAIWAN_RESIDENT a Taiwan residence permit; FOREIGN_RESIDENT a foreigner permanent residence card; OVERSEA_PASSPORT a passport; PHONE_NUMBER a mobile number.
-    /// `IDCARD` | `HONGKONG_MACAO` | `HONGKONG_MACAO_RESIDENT` | `TAIWAN_RESIDENT` | `FOREIGN_RESIDENT` | `OVERSEA_PASSPORT` | `PHONE_NUMBER` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Type {
-        /// `IDCARD`
-        Idcard,
-        /// `HONGKONG_MACAO`
-        HongkongMacao,
-        /// `HONGKONG_MACAO_RESIDENT`
-        HongkongMacaoResident,
-        /// `TAIWAN_RESIDENT`
-        TaiwanResident,
-        /// `FOREIGN_RESIDENT`
-        ForeignResident,
-        /// `OVERSEA_PASSPORT`
-        OverseaPassport,
-        /// `PHONE_NUMBER`
-        PhoneNumber,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Type {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Type::Idcard => "IDCARD",
-                Type::HongkongMacao => "HONGKONG_MACAO",
-                Type::HongkongMacaoResident => "HONGKONG_MACAO_RESIDENT",
-                Type::TaiwanResident => "TAIWAN_RESIDENT",
-                Type::ForeignResident => "FOREIGN_RESIDENT",
-                Type::OverseaPassport => "OVERSEA_PASSPORT",
-                Type::PhoneNumber => "PHONE_NUMBER",
-                Type::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Type {
-        fn from(value: &str) -> Self {
-            match value {
-                "IDCARD" => Type::Idcard,
-                "HONGKONG_MACAO" => Type::HongkongMacao,
-                "HONGKONG_MACAO_RESIDENT" => Type::HongkongMacaoResident,
-                "TAIWAN_RESIDENT" => Type::TaiwanResident,
-                "FOREIGN_RESIDENT" => Type::ForeignResident,
-                "OVERSEA_PASSPORT" => Type::OverseaPassport,
-                "PHONE_NUMBER" => Type::PhoneNumber,
-                other => Type::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Type);
-    /// Real-name payment: only the named person may pay (needs a separate permission).
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Identity {
-        /// Kind of identity proof. IDCARD is a mainland resident ID card; HONGKONG_MACAO a travel permit for Hong Kong and Macao residents; HONGKONG_MACAO_RESIDENT a Hong Kong or Macao residence permit; TAIWAN_RESIDENT a Taiwan residence permit; FOREIGN_RESIDENT a foreigner permanent residence card; OVERSEA_PASSPORT a passport; PHONE_NUMBER a mobile number.
-        /// `IDCARD` | `HONGKONG_MACAO` | `HONGKONG_MACAO_RESIDENT` | `TAIWAN_RESIDENT` | `FOREIGN_RESIDENT` | `OVERSEA_PASSPORT` | `PHONE_NUMBER` 枚举值之一
-        ///
-        /// Required.
-        pub r#type: Type,
-        /// Identity proof number, encrypted with the WeChat Pay public key.
-        ///
-        /// Required. Sensitive: sent encrypted with the WeChat Pay public key (written here in plain text).
-        pub number: crate::runtime::Sensitive,
-        /// Full name of the payer, encrypted with the WeChat Pay public key.
-        ///
-        /// Required. Sensitive: sent encrypted with the WeChat Pay public key (written here in plain text).
-        pub name: crate::runtime::Sensitive,
-    }
-    impl Identity {
-        /// A builder; see its setters.
-        pub fn builder() -> IdentityBuilder {
-            IdentityBuilder::default()
-        }
-    }
-    /// Builds a [`Identity`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct IdentityBuilder {
-        r#type: Option<Type>,
-        number: Option<crate::runtime::Sensitive>,
-        name: Option<crate::runtime::Sensitive>,
-    }
-    impl IdentityBuilder {
-        /// Kind of identity proof. IDCARD is a mainland resident ID card; HONGKONG_MACAO a travel permit for Hong Kong and Macao residents; HONGKONG_MACAO_RESIDENT a Hong Kong or Macao residence permit; TAIWAN_RESIDENT a Taiwan residence permit; FOREIGN_RESIDENT a foreigner permanent residence card; OVERSEA_PASSPORT a passport; PHONE_NUMBER a mobile number.
-        /// `IDCARD` | `HONGKONG_MACAO` | `HONGKONG_MACAO_RESIDENT` | `TAIWAN_RESIDENT` | `FOREIGN_RESIDENT` | `OVERSEA_PASSPORT` | `PHONE_NUMBER` 枚举值之一
-        ///
-        /// Required.
-        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
-            self.r#type = Some(value.into());
-            self
-        }
-        /// Identity proof number, encrypted with the WeChat Pay public key.
-        ///
-        /// Required. Sensitive: sent encrypted with the WeChat Pay public key (written here in plain text).
-        pub fn number(mut self, value: impl Into<crate::runtime::Sensitive>) -> Self {
-            self.number = Some(value.into());
-            self
-        }
-        /// Full name of the payer, encrypted with the WeChat Pay public key.
-        ///
-        /// Required. Sensitive: sent encrypted with the WeChat Pay public key (written here in plain text).
-        pub fn name(mut self, value: impl Into<crate::runtime::Sensitive>) -> Self {
-            self.name = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Identity, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for IdentityBuilder {
-        type Output = Identity;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Identity> {
-            let r#type = crate::runtime::required(self.r#type, at, "type", missing);
-            let number = crate::runtime::required(self.number, at, "number", missing);
-            let name = crate::runtime::required(self.name, at, "name", missing);
-            Some(Identity {
-                r#type: r#type?,
-                number: number?,
-                name: name?,
-            })
-        }
-    }
-    /// The user who pays.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Payer {
-        /// Real-name payment: only the named person may pay (needs a separate permission).
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub identity: Option<Identity>,
-    }
-    impl Payer {
-        /// A builder; see its setters.
-        pub fn builder() -> PayerBuilder {
-            PayerBuilder::default()
-        }
-    }
-    /// Builds a [`Payer`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct PayerBuilder {
-        identity: Option<IdentityBuilder>,
-    }
-    impl PayerBuilder {
-        /// Real-name payment: only the named person may pay (needs a separate permission).
-        ///
-        /// Optional.
-        pub fn identity(mut self, value: IdentityBuilder) -> Self {
-            self.identity = Some(value);
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Payer, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for PayerBuilder {
-        type Output = Payer;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Payer> {
-            let identity = crate::runtime::optional(
-                self.identity,
-                at,
-                "identity",
-                missing,
-            );
-            Some(Payer { identity: identity? })
-        }
-    }
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Response {
-        /// Address that opens WeChat to complete the payment; valid for five minutes.
-        ///
-        /// Required.
-        pub h5_url: String,
-    }
+    pub use crate::types::H5Response as Response;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/pay/partner/transactions/h5",
+        "pay",
+        "H5下单",
+        "v3::pay::partner::transactions::h5::post",
+        "https://wechatpay.im/openapi/v3/pay/partner/transactions/h5",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/partner/4012738604",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012523544",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012714759",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &["payer.identity.number", "payer.identity.name"],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
 }

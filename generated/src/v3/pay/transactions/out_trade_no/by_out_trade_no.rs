@@ -2,6 +2,7 @@
 
 //! `/v3/pay/transactions/out-trade-no/{out_trade_no}`
 pub mod close;
+pub mod reverse;
 /// The chain to `/v3/pay/transactions/out-trade-no/{out_trade_no}` (`client.v3().pay().transactions().out_trade_no().by_out_trade_no()`).
 pub struct Chain<'a, T: ?Sized>(&'a T);
 impl<'a, T: ?Sized> Chain<'a, T> {
@@ -9,34 +10,45 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/…`
+    /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close/…`
     pub fn close(self) -> close::Chain<'a, T> {
         close::Chain::new(self.0)
     }
+    /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse/…`
+    pub fn reverse(self) -> reverse::Chain<'a, T> {
+        reverse::Chain::new(self.0)
+    }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}`: Query an order by merchant order number
+    /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}`: 商户订单号查询
     pub fn get(self, request: get::Request) -> T::Future<'a, get::Request> {
         self.0.send_operation(request)
     }
 }
-/// Query an order by merchant order number
+/// 商户订单号查询
 ///
 /// Looks up the state and details of a direct-merchant order using the order number the merchant chose.
 ///
-/// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` — [documentation](https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no})
+/// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791859), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070356), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791838), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791880), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791900), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526919)
 pub mod get {
+    pub use crate::types::Amount;
+    pub use crate::v3::pay::types::Detail;
+    pub use crate::v3::pay::types::GoodsDetail;
+    pub use crate::types::InstallmentInfo;
+    pub use crate::v3::pay::types::LimitPay;
+    pub use crate::v3::pay::types::SceneInfo;
+    pub use crate::v3::pay::types::StoreInfo;
+    pub use crate::v3::pay::types::TransactionsJsapiWithContractPayer;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Order number in the merchant system.
-        ///
-        /// Required.
+        #[serde(rename = "path.out_trade_no")]
         pub out_trade_no: String,
         /// Merchant ID of the direct merchant.
-        ///
-        /// Required.
-        pub mchid: String,
+        #[serde(default, rename = "query.mchid")]
+        pub mchid: Option<String>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,40 +63,50 @@ pub mod get {
         mchid: Option<String>,
     }
     impl RequestBuilder {
-        /// Order number in the merchant system.
-        ///
-        /// Required.
+        /// **Required.** Order number in the merchant system.
         pub fn out_trade_no(mut self, value: impl Into<String>) -> Self {
             self.out_trade_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_trade_no`](Self::out_trade_no) with a built value.
+        pub fn set_out_trade_no(mut self, value: Option<String>) -> Self {
+            self.out_trade_no = value;
+            self
+        }
         /// Merchant ID of the direct merchant.
-        ///
-        /// Required.
         pub fn mchid(mut self, value: impl Into<String>) -> Self {
             self.mchid = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`mchid`](Self::mchid) with a built value.
+        pub fn set_mchid(mut self, value: Option<String>) -> Self {
+            self.mchid = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let out_trade_no = crate::runtime::required(
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let out_trade_no = crate::runtime::path_value(
                 self.out_trade_no,
                 at,
                 "out_trade_no",
-                missing,
+                problems,
             );
-            let mchid = crate::runtime::required(self.mchid, at, "mchid", missing);
             Some(Request {
                 out_trade_no: out_trade_no?,
-                mchid: mchid?,
+                mchid: self.mchid,
             })
         }
     }
@@ -103,7 +125,7 @@ pub mod get {
             )
         }
         fn query(&self) -> Vec<(&'static str, String)> {
-            [("mchid", Some(crate::runtime::ToParam::to_param(&self.mchid)))]
+            [("mchid", self.mchid.as_ref().map(crate::runtime::ToParam::to_param))]
                 .into_iter()
                 .filter_map(|(name, value)| Some((name, value?)))
                 .collect()
@@ -114,375 +136,245 @@ pub mod get {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             Ok(crate::runtime::Body::Empty)
         }
-    }
-    impl crate::runtime::JsonResponse for Response {}
-    /// How the order was paid.
-    /// `JSAPI` | `NATIVE` | `APP` | `MICROPAY` | `MWEB` | `FACEPAY` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum TradeType {
-        /// `JSAPI`
-        Jsapi,
-        /// `NATIVE`
-        Native,
-        /// `APP`
-        App,
-        /// `MICROPAY`
-        Micropay,
-        /// `MWEB`
-        Mweb,
-        /// `FACEPAY`
-        Facepay,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl TradeType {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                TradeType::Jsapi => "JSAPI",
-                TradeType::Native => "NATIVE",
-                TradeType::App => "APP",
-                TradeType::Micropay => "MICROPAY",
-                TradeType::Mweb => "MWEB",
-                TradeType::Facepay => "FACEPAY",
-                TradeType::Unknown(value) => value,
+        fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
+            if self.mchid.is_none() {
+                self.mchid = Some(merchant.mchid.to_owned());
             }
         }
     }
-    impl From<&str> for TradeType {
-        fn from(value: &str) -> Self {
-            match value {
-                "JSAPI" => TradeType::Jsapi,
-                "NATIVE" => TradeType::Native,
-                "APP" => TradeType::App,
-                "MICROPAY" => TradeType::Micropay,
-                "MWEB" => TradeType::Mweb,
-                "FACEPAY" => TradeType::Facepay,
-                other => TradeType::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(TradeType);
-    /// Order state.
-    /// `SUCCESS` | `REFUND` | `NOTPAY` | `CLOSED` | `REVOKED` | `USERPAYING` | `PAYERROR` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum TradeState {
-        /// `SUCCESS`
-        Success,
-        /// `REFUND`
-        Refund,
-        /// `NOTPAY`
-        Notpay,
-        /// `CLOSED`
-        Closed,
-        /// `REVOKED`
-        Revoked,
-        /// `USERPAYING`
-        Userpaying,
-        /// `PAYERROR`
-        Payerror,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl TradeState {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                TradeState::Success => "SUCCESS",
-                TradeState::Refund => "REFUND",
-                TradeState::Notpay => "NOTPAY",
-                TradeState::Closed => "CLOSED",
-                TradeState::Revoked => "REVOKED",
-                TradeState::Userpaying => "USERPAYING",
-                TradeState::Payerror => "PAYERROR",
-                TradeState::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for TradeState {
-        fn from(value: &str) -> Self {
-            match value {
-                "SUCCESS" => TradeState::Success,
-                "REFUND" => TradeState::Refund,
-                "NOTPAY" => TradeState::Notpay,
-                "CLOSED" => TradeState::Closed,
-                "REVOKED" => TradeState::Revoked,
-                "USERPAYING" => TradeState::Userpaying,
-                "PAYERROR" => TradeState::Payerror,
-                other => TradeState::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(TradeState);
-    /// The user who paid.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Payer {
-        /// OpenID of the user under appid.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub openid: Option<String>,
-    }
-    /// Amounts.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Amount {
-        /// Order total, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub total: Option<i64>,
-        /// Amount the user actually paid, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub payer_total: Option<i64>,
-        /// ISO 4217 currency code of the order, CNY.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub currency: Option<String>,
-        /// Currency the user paid in.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub payer_currency: Option<String>,
-    }
-    /// Where the payment took place.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct SceneInfo {
-        /// Merchant terminal or device number.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-    }
-    /// Discount scope.
-    /// `GLOBAL` | `SINGLE` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Scope {
-        /// `GLOBAL`
-        Global,
-        /// `SINGLE`
-        Single,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Scope {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Scope::Global => "GLOBAL",
-                Scope::Single => "SINGLE",
-                Scope::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Scope {
-        fn from(value: &str) -> Self {
-            match value {
-                "GLOBAL" => Scope::Global,
-                "SINGLE" => Scope::Single,
-                other => Scope::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Scope);
-    /// Discount type: CASH is pre-funded, NOCASH is not.
-    /// `CASH` | `NOCASH` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Type {
-        /// `CASH`
-        Cash,
-        /// `NOCASH`
-        Nocash,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Type {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Type::Cash => "CASH",
-                Type::Nocash => "NOCASH",
-                Type::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Type {
-        fn from(value: &str) -> Self {
-            match value {
-                "CASH" => Type::Cash,
-                "NOCASH" => Type::Nocash,
-                other => Type::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Type);
-    /// Products the discount applied to.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GoodsDetail {
-        /// Product code.
-        ///
-        /// Required.
-        pub goods_id: String,
-        /// Units bought.
-        ///
-        /// Required.
-        pub quantity: i64,
-        /// Price of one unit, in fen.
-        ///
-        /// Required.
-        pub unit_price: i64,
-        /// Discount on this product, in fen.
-        ///
-        /// Required.
-        pub discount_amount: i64,
-        /// Merchant note on the product.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_remark: Option<String>,
-    }
-    /// Discounts applied.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PromotionDetail {
-        /// Coupon ID.
-        ///
-        /// Required.
-        pub coupon_id: String,
-        /// Discount name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// Discount scope.
-        /// `GLOBAL` | `SINGLE` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scope: Option<Scope>,
-        /// Discount type: CASH is pre-funded, NOCASH is not.
-        /// `CASH` | `NOCASH` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<Type>,
-        /// Discount amount, in fen.
-        ///
-        /// Required.
-        pub amount: i64,
-        /// Campaign batch ID.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub stock_id: Option<String>,
-        /// Part funded by WeChat Pay, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_contribute: Option<i64>,
-        /// Part funded by the merchant, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub merchant_contribute: Option<i64>,
-        /// Part funded by others, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub other_contribute: Option<i64>,
-        /// Currency of the discount, CNY.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub currency: Option<String>,
-        /// Products the discount applied to.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<GoodsDetail>>,
-    }
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "GET",
+        "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+        "pay",
+        "商户订单号查询",
+        "v3::pay::transactions::out_trade_no::by_out_trade_no::get",
+        "https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no}",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791859",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013070356",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791838",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791880",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791900",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012526919",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
-        /// App ID the order was created with.
-        ///
-        /// Required.
-        pub appid: String,
-        /// Merchant ID of the direct merchant.
-        ///
-        /// Required.
-        pub mchid: String,
-        /// Order number in the merchant system.
-        ///
-        /// Required.
-        pub out_trade_no: String,
         /// WeChat Pay transaction number, once the user has started paying.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// How the order was paid.
-        /// `JSAPI` | `NATIVE` | `APP` | `MICROPAY` | `MWEB` | `FACEPAY` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<TradeType>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub trade_type: Option<String>,
         /// Order state.
-        /// `SUCCESS` | `REFUND` | `NOTPAY` | `CLOSED` | `REVOKED` | `USERPAYING` | `PAYERROR` 枚举值之一
-        ///
-        /// Required.
-        pub trade_state: TradeState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub trade_state: Option<String>,
         /// Readable explanation of the state.
-        ///
-        /// Required.
-        pub trade_state_desc: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub trade_state_desc: Option<String>,
         /// Code of the bank or funding source used.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
-        /// Merchant data given when the order was created, returned as is.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub attach: Option<String>,
         /// When the payment completed, RFC 3339.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
-        /// The user who paid.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub payer: Option<Payer>,
+        /// App ID the order was created with.
+        pub appid: String,
+        /// Merchant ID of the direct merchant.
+        pub mchid: String,
+        /// Human-readable description of the item described by the enclosing object.
+        pub description: String,
+        /// Merchant data given when the order was created, returned as is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub attach: Option<String>,
+        /// Order number in the merchant system.
+        pub out_trade_no: String,
         /// Amounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<Amount>,
+        pub amount: crate::types::Amount,
+        /// Time after which the order can no longer be paid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_expire: Option<String>,
+        /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
+        pub notify_url: String,
+        /// Order tag that marks which coupons or discounts the order may use.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub goods_tag: Option<String>,
+        /// Payment methods the user may not use (or the only one allowed) for this payment.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit_pay: Option<Vec<crate::v3::pay::types::LimitPay>>,
+        /// Whether the payment result page offers an entry for issuing an electronic invoice.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub support_fapiao: Option<bool>,
+        /// Details of the item described by the enclosing object.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub detail: Option<crate::v3::pay::types::Detail>,
         /// Where the payment took place.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<SceneInfo>,
-        /// Discounts applied.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<PromotionDetail>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub scene_info: Option<crate::v3::pay::types::SceneInfo>,
+        /// The user who paid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub payer: Option<crate::v3::pay::types::TransactionsJsapiWithContractPayer>,
+        /// Merchant-subsidized instalment information.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub installment_info: Option<crate::types::InstallmentInfo>,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "transaction_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "trade_type",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "trade_state",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "trade_state_desc",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "bank_type",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "success_time",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "appid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "mchid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "description",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "attach",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "out_trade_no",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "amount",
+                kind: crate::runtime::Kind::Object,
+                required: true,
+                array: false,
+                fields: <crate::types::Amount as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "time_expire",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "notify_url",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "goods_tag",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "limit_pay",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: true,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "support_fapiao",
+                kind: crate::runtime::Kind::Boolean,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "detail",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::pay::types::Detail as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "scene_info",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::pay::types::SceneInfo as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "payer",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::pay::types::TransactionsJsapiWithContractPayer as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "installment_info",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::types::InstallmentInfo as crate::runtime::Schema>::FIELDS,
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
 }

@@ -10,36 +10,29 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/payscore/serviceorder/{out_order_no}/cancel`: Cancel a Pay Score service order
+    /// `POST /v3/payscore/serviceorder/{out_order_no}/cancel`: 取消支付分订单
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Cancel a Pay Score service order
+/// 取消支付分订单
 ///
 /// Cancels a service order that cannot be paid normally; the order must still be created or in progress.
 ///
-/// `POST /v3/payscore/serviceorder/{out_order_no}/cancel` — [documentation](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/cancel)
+/// `POST /v3/payscore/serviceorder/{out_order_no}/cancel`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/cancel), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587905), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647422)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Service order number in the merchant system.
-        ///
-        /// Required.
-        #[serde(skip)]
+        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// App ID the service is bound to.
-        ///
-        /// Required.
         pub appid: String,
         /// Pay Score service ID.
-        ///
-        /// Required.
         pub service_id: String,
         /// Why the order is cancelled.
-        ///
-        /// Required.
         pub reason: String,
     }
     impl Request {
@@ -57,58 +50,75 @@ pub mod post {
         reason: Option<String>,
     }
     impl RequestBuilder {
-        /// Service order number in the merchant system.
-        ///
-        /// Required.
+        /// **Required.** Service order number in the merchant system.
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
-        /// App ID the service is bound to.
-        ///
-        /// Required.
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
+        /// **Required.** App ID the service is bound to.
         pub fn appid(mut self, value: impl Into<String>) -> Self {
             self.appid = Some(value.into());
             self
         }
-        /// Pay Score service ID.
-        ///
-        /// Required.
+        /// Sets or clears [`appid`](Self::appid) with a built value.
+        pub fn set_appid(mut self, value: Option<String>) -> Self {
+            self.appid = value;
+            self
+        }
+        /// **Required.** Pay Score service ID.
         pub fn service_id(mut self, value: impl Into<String>) -> Self {
             self.service_id = Some(value.into());
             self
         }
-        /// Why the order is cancelled.
-        ///
-        /// Required.
+        /// Sets or clears [`service_id`](Self::service_id) with a built value.
+        pub fn set_service_id(mut self, value: Option<String>) -> Self {
+            self.service_id = value;
+            self
+        }
+        /// **Required.** Why the order is cancelled.
         pub fn reason(mut self, value: impl Into<String>) -> Self {
             self.reason = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`reason`](Self::reason) with a built value.
+        pub fn set_reason(mut self, value: Option<String>) -> Self {
+            self.reason = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let out_order_no = crate::runtime::required(
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let out_order_no = crate::runtime::path_value(
                 self.out_order_no,
                 at,
                 "out_order_no",
-                missing,
+                problems,
             );
-            let appid = crate::runtime::required(self.appid, at, "appid", missing);
+            let appid = crate::runtime::required(self.appid, at, "appid", problems);
             let service_id = crate::runtime::required(
                 self.service_id,
                 at,
                 "service_id",
-                missing,
+                problems,
             );
-            let reason = crate::runtime::required(self.reason, at, "reason", missing);
+            let reason = crate::runtime::required(self.reason, at, "reason", problems);
             Some(Request {
                 out_order_no: out_order_no?,
                 appid: appid?,
@@ -141,29 +151,22 @@ pub mod post {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Response {
-        /// App ID the service is bound to.
-        ///
-        /// Required.
-        pub appid: String,
-        /// Merchant ID.
-        ///
-        /// Required.
-        pub mchid: String,
-        /// Service order number in the merchant system.
-        ///
-        /// Required.
-        pub out_order_no: String,
-        /// Pay Score service ID.
-        ///
-        /// Required.
-        pub service_id: String,
-        /// WeChat Pay service order number.
-        ///
-        /// Required.
-        pub order_id: String,
-    }
+    pub use crate::v3::payscore::types::PayafterOrdersCancelResponse as Response;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/payscore/serviceorder/{out_order_no}/cancel",
+        "payscore",
+        "取消支付分订单",
+        "v3::payscore::serviceorder::by_out_order_no::cancel::post",
+        "https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/cancel",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012587905",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012647422",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
 }

@@ -10,71 +10,63 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/payscore/serviceorder/{out_order_no}/complete`: Complete a Pay Score service order
+    /// `POST /v3/payscore/serviceorder/{out_order_no}/complete`: 完结支付分订单
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Complete a Pay Score service order
+/// 完结支付分订单
 ///
 /// Closes out a service order once the user has finished using the service, fixing the final charges; the order must be in progress and confirmed by the user.
 ///
-/// `POST /v3/payscore/serviceorder/{out_order_no}/complete` — [documentation](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/complete)
+/// `POST /v3/payscore/serviceorder/{out_order_no}/complete`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/complete), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587955), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647421)
 pub mod post {
+    pub use crate::v3::payscore::types::Device;
+    pub use crate::v3::payscore::types::Name;
+    pub use crate::v3::payscore::types::ServiceorderPostPayments;
+    pub use crate::v3::payscore::types::ServiceorderRiskFund;
+    pub use crate::v3::payscore::types::State;
+    pub use crate::v3::payscore::types::StateDescription;
+    pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Service order number in the merchant system.
-        ///
-        /// Required.
-        #[serde(skip)]
+        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// App ID the service is bound to.
-        ///
-        /// Required.
         pub appid: String,
         /// Pay Score service ID.
-        ///
-        /// Required.
         pub service_id: String,
         /// Final charges billed for the service.
-        ///
-        /// Required.
-        pub post_payments: Vec<PostPayments>,
+        pub post_payments: Vec<crate::v3::payscore::types::ServiceorderPostPayments>,
         /// Merchant discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<PostDiscounts>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_discounts: Option<
+            Vec<
+                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscounts,
+            >,
+        >,
         /// Total to collect (charges minus discounts), in fen.
-        ///
-        /// Required.
         pub total_amount: crate::runtime::Number,
         /// Actual service period.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<TimeRange>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
         /// Actual service location.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<Location>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<
+            crate::v3::payscore::serviceorder::by_out_order_no::complete::post::Location,
+        >,
         /// Whether the collected funds are held for profit sharing.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
         /// Tag that links the order to a discount campaign.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Devices involved.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device: Option<Device>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub device: Option<crate::v3::payscore::types::Device>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -88,131 +80,232 @@ pub mod post {
         out_order_no: Option<String>,
         appid: Option<String>,
         service_id: Option<String>,
-        post_payments: Option<Vec<PostPaymentsBuilder>>,
-        post_discounts: Option<Vec<PostDiscountsBuilder>>,
+        post_payments: Option<
+            Vec<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
+        >,
+        post_discounts: Option<
+            Vec<
+                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscountsBuilder,
+            >,
+        >,
         total_amount: Option<crate::runtime::Number>,
-        time_range: Option<TimeRangeBuilder>,
-        location: Option<LocationBuilder>,
+        time_range: Option<crate::v3::payscore::types::TimeRangeBuilder>,
+        location: Option<
+            crate::v3::payscore::serviceorder::by_out_order_no::complete::post::LocationBuilder,
+        >,
         profit_sharing: Option<bool>,
         goods_tag: Option<String>,
-        device: Option<DeviceBuilder>,
+        device: Option<crate::v3::payscore::types::DeviceBuilder>,
     }
     impl RequestBuilder {
-        /// Service order number in the merchant system.
-        ///
-        /// Required.
+        /// **Required.** Service order number in the merchant system.
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
-        /// App ID the service is bound to.
-        ///
-        /// Required.
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
+        /// **Required.** App ID the service is bound to.
         pub fn appid(mut self, value: impl Into<String>) -> Self {
             self.appid = Some(value.into());
             self
         }
-        /// Pay Score service ID.
-        ///
-        /// Required.
+        /// Sets or clears [`appid`](Self::appid) with a built value.
+        pub fn set_appid(mut self, value: Option<String>) -> Self {
+            self.appid = value;
+            self
+        }
+        /// **Required.** Pay Score service ID.
         pub fn service_id(mut self, value: impl Into<String>) -> Self {
             self.service_id = Some(value.into());
             self
         }
-        /// Final charges billed for the service.
+        /// Sets or clears [`service_id`](Self::service_id) with a built value.
+        pub fn set_service_id(mut self, value: Option<String>) -> Self {
+            self.service_id = value;
+            self
+        }
+        /// **Required.** Final charges billed for the service.
         ///
-        /// Required.
-        pub fn post_payments(mut self, value: Vec<PostPaymentsBuilder>) -> Self {
-            self.post_payments = Some(value);
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn post_payments(
+            mut self,
+            item: impl Into<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
+        ) -> Self {
+            self.post_payments.get_or_insert_with(Vec::new).push(item.into());
+            self
+        }
+        /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
+        pub fn set_post_payments(
+            mut self,
+            value: Option<Vec<crate::v3::payscore::types::ServiceorderPostPayments>>,
+        ) -> Self {
+            self.post_payments = value
+                .map(|items| items.into_iter().map(Into::into).collect());
             self
         }
         /// Merchant discounts.
         ///
-        /// Optional.
-        pub fn post_discounts(mut self, value: Vec<PostDiscountsBuilder>) -> Self {
-            self.post_discounts = Some(value);
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn post_discounts(
+            mut self,
+            item: impl Into<
+                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscountsBuilder,
+            >,
+        ) -> Self {
+            self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
         }
-        /// Total to collect (charges minus discounts), in fen.
-        ///
-        /// Required.
+        /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
+        pub fn set_post_discounts(
+            mut self,
+            value: Option<
+                Vec<
+                    crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscounts,
+                >,
+            >,
+        ) -> Self {
+            self.post_discounts = value
+                .map(|items| items.into_iter().map(Into::into).collect());
+            self
+        }
+        /// **Required.** Total to collect (charges minus discounts), in fen.
         pub fn total_amount(mut self, value: impl Into<crate::runtime::Number>) -> Self {
             self.total_amount = Some(value.into());
             self
         }
+        /// Sets or clears [`total_amount`](Self::total_amount) with a built value.
+        pub fn set_total_amount(
+            mut self,
+            value: Option<crate::runtime::Number>,
+        ) -> Self {
+            self.total_amount = value;
+            self
+        }
         /// Actual service period.
         ///
-        /// Optional.
-        pub fn time_range(mut self, value: TimeRangeBuilder) -> Self {
-            self.time_range = Some(value);
+        /// Takes the builder or a built value.
+        pub fn time_range(
+            mut self,
+            value: impl Into<crate::v3::payscore::types::TimeRangeBuilder>,
+        ) -> Self {
+            self.time_range = Some(value.into());
+            self
+        }
+        /// Sets or clears [`time_range`](Self::time_range) with a built value.
+        pub fn set_time_range(
+            mut self,
+            value: Option<crate::v3::payscore::types::TimeRange>,
+        ) -> Self {
+            self.time_range = value.map(Into::into);
             self
         }
         /// Actual service location.
         ///
-        /// Optional.
-        pub fn location(mut self, value: LocationBuilder) -> Self {
-            self.location = Some(value);
+        /// Takes the builder or a built value.
+        pub fn location(
+            mut self,
+            value: impl Into<
+                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::LocationBuilder,
+            >,
+        ) -> Self {
+            self.location = Some(value.into());
+            self
+        }
+        /// Sets or clears [`location`](Self::location) with a built value.
+        pub fn set_location(
+            mut self,
+            value: Option<
+                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::Location,
+            >,
+        ) -> Self {
+            self.location = value.map(Into::into);
             self
         }
         /// Whether the collected funds are held for profit sharing.
-        ///
-        /// Optional.
-        pub fn profit_sharing(mut self, value: bool) -> Self {
-            self.profit_sharing = Some(value);
+        pub fn profit_sharing(mut self, value: impl Into<bool>) -> Self {
+            self.profit_sharing = Some(value.into());
+            self
+        }
+        /// Sets or clears [`profit_sharing`](Self::profit_sharing) with a built value.
+        pub fn set_profit_sharing(mut self, value: Option<bool>) -> Self {
+            self.profit_sharing = value;
             self
         }
         /// Tag that links the order to a discount campaign.
-        ///
-        /// Optional.
         pub fn goods_tag(mut self, value: impl Into<String>) -> Self {
             self.goods_tag = Some(value.into());
             self
         }
-        /// Devices involved.
-        ///
-        /// Optional.
-        pub fn device(mut self, value: DeviceBuilder) -> Self {
-            self.device = Some(value);
+        /// Sets or clears [`goods_tag`](Self::goods_tag) with a built value.
+        pub fn set_goods_tag(mut self, value: Option<String>) -> Self {
+            self.goods_tag = value;
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Devices involved.
+        ///
+        /// Takes the builder or a built value.
+        pub fn device(
+            mut self,
+            value: impl Into<crate::v3::payscore::types::DeviceBuilder>,
+        ) -> Self {
+            self.device = Some(value.into());
+            self
+        }
+        /// Sets or clears [`device`](Self::device) with a built value.
+        pub fn set_device(
+            mut self,
+            value: Option<crate::v3::payscore::types::Device>,
+        ) -> Self {
+            self.device = value.map(Into::into);
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let out_order_no = crate::runtime::required(
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let out_order_no = crate::runtime::path_value(
                 self.out_order_no,
                 at,
                 "out_order_no",
-                missing,
+                problems,
             );
-            let appid = crate::runtime::required(self.appid, at, "appid", missing);
+            let appid = crate::runtime::required(self.appid, at, "appid", problems);
             let service_id = crate::runtime::required(
                 self.service_id,
                 at,
                 "service_id",
-                missing,
+                problems,
             );
             let post_payments = crate::runtime::required(
                     self.post_payments,
                     at,
                     "post_payments",
-                    missing,
+                    problems,
                 )
                 .and_then(|value| crate::runtime::list(
                     value,
                     at,
                     "post_payments",
-                    missing,
+                    problems,
                 ));
             let post_discounts = match self.post_discounts {
                 Some(value) => {
-                    crate::runtime::list(value, at, "post_discounts", missing).map(Some)
+                    crate::runtime::list(value, at, "post_discounts", problems).map(Some)
                 }
                 None => Some(None),
             };
@@ -220,21 +313,21 @@ pub mod post {
                 self.total_amount,
                 at,
                 "total_amount",
-                missing,
+                problems,
             );
             let time_range = crate::runtime::optional(
                 self.time_range,
                 at,
                 "time_range",
-                missing,
+                problems,
             );
             let location = crate::runtime::optional(
                 self.location,
                 at,
                 "location",
-                missing,
+                problems,
             );
-            let device = crate::runtime::optional(self.device, at, "device", missing);
+            let device = crate::runtime::optional(self.device, at, "device", problems);
             Some(Request {
                 out_order_no: out_order_no?,
                 appid: appid?,
@@ -274,114 +367,144 @@ pub mod post {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Final charges billed for the service.
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/payscore/serviceorder/{out_order_no}/complete",
+        "payscore",
+        "完结支付分订单",
+        "v3::payscore::serviceorder::by_out_order_no::complete::post",
+        "https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/complete",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012587955",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012647421",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
+    /// Actual service location.
+    ///
+    /// Shared by `POST /v3/payscore/serviceorder/{out_order_no}/complete json.location`, `POST /v3/payscore/serviceorder/{out_order_no}/complete response.location`.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPayments {
-        /// Charge name.
-        ///
-        /// Required.
-        pub name: String,
-        /// Charge amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// How the charge is computed.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Quantity charged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
+    #[non_exhaustive]
+    pub struct Location {
+        /// Where the service ended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end_location: Option<String>,
     }
-    impl PostPayments {
+    impl crate::runtime::Schema for Location {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "end_location",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Location {}
+    impl Location {
         /// A builder; see its setters.
-        pub fn builder() -> PostPaymentsBuilder {
-            PostPaymentsBuilder::default()
+        pub fn builder() -> LocationBuilder {
+            LocationBuilder::default()
         }
     }
-    /// Builds a [`PostPayments`]: one setter per field; `build()` names every missing required field.
+    /// Builds a [`Location`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
-    pub struct PostPaymentsBuilder {
-        name: Option<String>,
-        amount: Option<crate::runtime::Number>,
-        description: Option<String>,
-        count: Option<crate::runtime::Number>,
+    pub struct LocationBuilder {
+        end_location: Option<String>,
     }
-    impl PostPaymentsBuilder {
-        /// Charge name.
-        ///
-        /// Required.
-        pub fn name(mut self, value: impl Into<String>) -> Self {
-            self.name = Some(value.into());
+    impl LocationBuilder {
+        /// Where the service ended.
+        pub fn end_location(mut self, value: impl Into<String>) -> Self {
+            self.end_location = Some(value.into());
             self
         }
-        /// Charge amount, in fen.
-        ///
-        /// Optional.
-        pub fn amount(mut self, value: impl Into<crate::runtime::Number>) -> Self {
-            self.amount = Some(value.into());
+        /// Sets or clears [`end_location`](Self::end_location) with a built value.
+        pub fn set_end_location(mut self, value: Option<String>) -> Self {
+            self.end_location = value;
             self
         }
-        /// How the charge is computed.
-        ///
-        /// Optional.
-        pub fn description(mut self, value: impl Into<String>) -> Self {
-            self.description = Some(value.into());
-            self
-        }
-        /// Quantity charged.
-        ///
-        /// Optional.
-        pub fn count(mut self, value: impl Into<crate::runtime::Number>) -> Self {
-            self.count = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<PostPayments, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
+        pub fn build(self) -> Result<Location, crate::runtime::BuildError> {
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
-    impl crate::runtime::Builder for PostPaymentsBuilder {
-        type Output = PostPayments;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<PostPayments> {
-            let name = crate::runtime::required(self.name, at, "name", missing);
-            Some(PostPayments {
-                name: name?,
-                amount: self.amount,
-                description: self.description,
-                count: self.count,
+    impl crate::runtime::Builder for LocationBuilder {
+        type Output = Location;
+        fn build_at(
+            self,
+            _at: &str,
+            _problems: &mut crate::runtime::Problems,
+        ) -> Option<Location> {
+            Some(Location {
+                end_location: self.end_location,
             })
         }
     }
+    impl From<Location> for LocationBuilder {
+        fn from(value: Location) -> Self {
+            LocationBuilder {
+                end_location: value.end_location,
+            }
+        }
+    }
     /// Merchant discounts.
+    ///
+    /// Shared by `POST /v3/payscore/serviceorder/{out_order_no}/complete json.post_discounts`, `POST /v3/payscore/serviceorder/{out_order_no}/complete response.post_discounts`.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct PostDiscounts {
         /// Discount name.
-        ///
-        /// Required.
         pub name: String,
         /// Discount details.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Discount amount, in fen.
-        ///
-        /// Required.
         pub amount: crate::runtime::Number,
         /// Number of discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub count: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::Schema for PostDiscounts {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "name",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "description",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "amount",
+                kind: crate::runtime::Kind::Number,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "count",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for PostDiscounts {}
     impl PostDiscounts {
         /// A builder; see its setters.
         pub fn builder() -> PostDiscountsBuilder {
@@ -397,46 +520,63 @@ pub mod post {
         count: Option<crate::runtime::Number>,
     }
     impl PostDiscountsBuilder {
-        /// Discount name.
-        ///
-        /// Required.
+        /// **Required.** Discount name.
         pub fn name(mut self, value: impl Into<String>) -> Self {
             self.name = Some(value.into());
             self
         }
+        /// Sets or clears [`name`](Self::name) with a built value.
+        pub fn set_name(mut self, value: Option<String>) -> Self {
+            self.name = value;
+            self
+        }
         /// Discount details.
-        ///
-        /// Optional.
         pub fn description(mut self, value: impl Into<String>) -> Self {
             self.description = Some(value.into());
             self
         }
-        /// Discount amount, in fen.
-        ///
-        /// Required.
+        /// Sets or clears [`description`](Self::description) with a built value.
+        pub fn set_description(mut self, value: Option<String>) -> Self {
+            self.description = value;
+            self
+        }
+        /// **Required.** Discount amount, in fen.
         pub fn amount(mut self, value: impl Into<crate::runtime::Number>) -> Self {
             self.amount = Some(value.into());
             self
         }
+        /// Sets or clears [`amount`](Self::amount) with a built value.
+        pub fn set_amount(mut self, value: Option<crate::runtime::Number>) -> Self {
+            self.amount = value;
+            self
+        }
         /// Number of discounts.
-        ///
-        /// Optional.
         pub fn count(mut self, value: impl Into<crate::runtime::Number>) -> Self {
             self.count = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`count`](Self::count) with a built value.
+        pub fn set_count(mut self, value: Option<crate::runtime::Number>) -> Self {
+            self.count = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<PostDiscounts, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for PostDiscountsBuilder {
         type Output = PostDiscounts;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<PostDiscounts> {
-            let name = crate::runtime::required(self.name, at, "name", missing);
-            let amount = crate::runtime::required(self.amount, at, "amount", missing);
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<PostDiscounts> {
+            let name = crate::runtime::required(self.name, at, "name", problems);
+            let amount = crate::runtime::required(self.amount, at, "amount", problems);
             Some(PostDiscounts {
                 name: name?,
                 description: self.description,
@@ -445,494 +585,174 @@ pub mod post {
             })
         }
     }
-    /// Actual service period.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct TimeRange {
-        /// Service start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<String>,
-        /// Service end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// Note shown with the start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// Note shown with the end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
-    impl TimeRange {
-        /// A builder; see its setters.
-        pub fn builder() -> TimeRangeBuilder {
-            TimeRangeBuilder::default()
-        }
-    }
-    /// Builds a [`TimeRange`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct TimeRangeBuilder {
-        start_time: Option<String>,
-        end_time: Option<String>,
-        start_time_remark: Option<String>,
-        end_time_remark: Option<String>,
-    }
-    impl TimeRangeBuilder {
-        /// Service start time.
-        ///
-        /// Optional.
-        pub fn start_time(mut self, value: impl Into<String>) -> Self {
-            self.start_time = Some(value.into());
-            self
-        }
-        /// Service end time.
-        ///
-        /// Optional.
-        pub fn end_time(mut self, value: impl Into<String>) -> Self {
-            self.end_time = Some(value.into());
-            self
-        }
-        /// Note shown with the start time.
-        ///
-        /// Optional.
-        pub fn start_time_remark(mut self, value: impl Into<String>) -> Self {
-            self.start_time_remark = Some(value.into());
-            self
-        }
-        /// Note shown with the end time.
-        ///
-        /// Optional.
-        pub fn end_time_remark(mut self, value: impl Into<String>) -> Self {
-            self.end_time_remark = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<TimeRange, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for TimeRangeBuilder {
-        type Output = TimeRange;
-        fn build_at(self, _at: &str, _missing: &mut Vec<String>) -> Option<TimeRange> {
-            Some(TimeRange {
-                start_time: self.start_time,
-                end_time: self.end_time,
-                start_time_remark: self.start_time_remark,
-                end_time_remark: self.end_time_remark,
-            })
-        }
-    }
-    /// Actual service location.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Location {
-        /// Where the service ended.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
-    }
-    impl Location {
-        /// A builder; see its setters.
-        pub fn builder() -> LocationBuilder {
-            LocationBuilder::default()
-        }
-    }
-    /// Builds a [`Location`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct LocationBuilder {
-        end_location: Option<String>,
-    }
-    impl LocationBuilder {
-        /// Where the service ended.
-        ///
-        /// Optional.
-        pub fn end_location(mut self, value: impl Into<String>) -> Self {
-            self.end_location = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Location, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for LocationBuilder {
-        type Output = Location;
-        fn build_at(self, _at: &str, _missing: &mut Vec<String>) -> Option<Location> {
-            Some(Location {
-                end_location: self.end_location,
-            })
-        }
-    }
-    /// Devices involved.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Device {
-        /// Device where the service started.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_device_id: Option<String>,
-        /// Device where the service ended.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_device_id: Option<String>,
-        /// URL of the material (e.g. the QR code) the user scanned.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub materiel_no: Option<String>,
-    }
-    impl Device {
-        /// A builder; see its setters.
-        pub fn builder() -> DeviceBuilder {
-            DeviceBuilder::default()
-        }
-    }
-    /// Builds a [`Device`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct DeviceBuilder {
-        start_device_id: Option<String>,
-        end_device_id: Option<String>,
-        materiel_no: Option<String>,
-    }
-    impl DeviceBuilder {
-        /// Device where the service started.
-        ///
-        /// Optional.
-        pub fn start_device_id(mut self, value: impl Into<String>) -> Self {
-            self.start_device_id = Some(value.into());
-            self
-        }
-        /// Device where the service ended.
-        ///
-        /// Optional.
-        pub fn end_device_id(mut self, value: impl Into<String>) -> Self {
-            self.end_device_id = Some(value.into());
-            self
-        }
-        /// URL of the material (e.g. the QR code) the user scanned.
-        ///
-        /// Optional.
-        pub fn materiel_no(mut self, value: impl Into<String>) -> Self {
-            self.materiel_no = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Device, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for DeviceBuilder {
-        type Output = Device;
-        fn build_at(self, _at: &str, _missing: &mut Vec<String>) -> Option<Device> {
-            Some(Device {
-                start_device_id: self.start_device_id,
-                end_device_id: self.end_device_id,
-                materiel_no: self.materiel_no,
-            })
-        }
-    }
-    /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-    /// `CREATED` | `DOING` | `DONE` | `REVOKED` | `EXPIRED` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum State {
-        /// `CREATED`
-        Created,
-        /// `DOING`
-        Doing,
-        /// `DONE`
-        Done,
-        /// `REVOKED`
-        Revoked,
-        /// `EXPIRED`
-        Expired,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl State {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                State::Created => "CREATED",
-                State::Doing => "DOING",
-                State::Done => "DONE",
-                State::Revoked => "REVOKED",
-                State::Expired => "EXPIRED",
-                State::Unknown(value) => value,
+    impl From<PostDiscounts> for PostDiscountsBuilder {
+        fn from(value: PostDiscounts) -> Self {
+            PostDiscountsBuilder {
+                name: Some(value.name),
+                description: value.description,
+                amount: Some(value.amount),
+                count: value.count,
             }
         }
-    }
-    impl From<&str> for State {
-        fn from(value: &str) -> Self {
-            match value {
-                "CREATED" => State::Created,
-                "DOING" => State::Doing,
-                "DONE" => State::Done,
-                "REVOKED" => State::Revoked,
-                "EXPIRED" => State::Expired,
-                other => State::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(State);
-    /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-    /// `USER_CONFIRM` | `MCH_COMPLETE` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum StateDescription {
-        /// `USER_CONFIRM`
-        UserConfirm,
-        /// `MCH_COMPLETE`
-        MchComplete,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl StateDescription {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                StateDescription::UserConfirm => "USER_CONFIRM",
-                StateDescription::MchComplete => "MCH_COMPLETE",
-                StateDescription::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for StateDescription {
-        fn from(value: &str) -> Self {
-            match value {
-                "USER_CONFIRM" => StateDescription::UserConfirm,
-                "MCH_COMPLETE" => StateDescription::MchComplete,
-                other => StateDescription::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(StateDescription);
-    /// Charges billed after the service.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponsePostPayments {
-        /// Charge name.
-        ///
-        /// Required.
-        pub name: String,
-        /// Charge amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// How the charge is computed.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Quantity charged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
-    }
-    /// Merchant discounts.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponsePostDiscounts {
-        /// Discount name.
-        ///
-        /// Required.
-        pub name: String,
-        /// Discount details.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Discount amount, in fen.
-        ///
-        /// Required.
-        pub amount: crate::runtime::Number,
-        /// Number of discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
-    }
-    /// Kind of risk amount. DEPOSIT is a deposit; ADVANCE a prepayment; CASH_DEPOSIT a cash deposit; ESTIMATE_ORDER_COST the estimated order cost.
-    /// `DEPOSIT` | `ADVANCE` | `CASH_DEPOSIT` | `ESTIMATE_ORDER_COST` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Name {
-        /// `DEPOSIT`
-        Deposit,
-        /// `ADVANCE`
-        Advance,
-        /// `CASH_DEPOSIT`
-        CashDeposit,
-        /// `ESTIMATE_ORDER_COST`
-        EstimateOrderCost,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
-    }
-    impl Name {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Name::Deposit => "DEPOSIT",
-                Name::Advance => "ADVANCE",
-                Name::CashDeposit => "CASH_DEPOSIT",
-                Name::EstimateOrderCost => "ESTIMATE_ORDER_COST",
-                Name::Unknown(value) => value,
-            }
-        }
-    }
-    impl From<&str> for Name {
-        fn from(value: &str) -> Self {
-            match value {
-                "DEPOSIT" => Name::Deposit,
-                "ADVANCE" => Name::Advance,
-                "CASH_DEPOSIT" => Name::CashDeposit,
-                "ESTIMATE_ORDER_COST" => Name::EstimateOrderCost,
-                other => Name::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Name);
-    /// Risk amount the user is covered for.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct RiskFund {
-        /// Kind of risk amount. DEPOSIT is a deposit; ADVANCE a prepayment; CASH_DEPOSIT a cash deposit; ESTIMATE_ORDER_COST the estimated order cost.
-        /// `DEPOSIT` | `ADVANCE` | `CASH_DEPOSIT` | `ESTIMATE_ORDER_COST` 枚举值之一
-        ///
-        /// Required.
-        pub name: Name,
-        /// Risk amount, in fen.
-        ///
-        /// Required.
-        pub amount: crate::runtime::Number,
-        /// Notes on the risk amount.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
-    /// Service period.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseTimeRange {
-        /// Service start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<String>,
-        /// Service end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// Note shown with the start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// Note shown with the end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
-    /// Service location.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseLocation {
-        /// Where the service ended.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
     }
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
         /// App ID the service is bound to.
-        ///
-        /// Required.
         pub appid: String,
         /// Merchant ID.
-        ///
-        /// Required.
         pub mchid: String,
         /// Service order number in the merchant system.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// Pay Score service ID.
-        ///
-        /// Required.
         pub service_id: String,
         /// Service name shown to the user.
-        ///
-        /// Required.
         pub service_introduction: String,
         /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-        /// `CREATED` | `DOING` | `DONE` | `REVOKED` | `EXPIRED` 枚举值之一
-        ///
-        /// Required.
-        pub state: State,
+        pub state: crate::v3::payscore::types::State,
         /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-        /// `USER_CONFIRM` | `MCH_COMPLETE` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<StateDescription>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
         /// Total the merchant collects, in fen.
-        ///
-        /// Required.
         pub total_amount: crate::runtime::Number,
         /// Charges billed after the service.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<ResponsePostPayments>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_payments: Option<
+            Vec<crate::v3::payscore::types::ServiceorderPostPayments>,
+        >,
         /// Merchant discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<ResponsePostDiscounts>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_discounts: Option<
+            Vec<
+                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscounts,
+            >,
+        >,
         /// Risk amount the user is covered for.
-        ///
-        /// Required.
-        pub risk_fund: RiskFund,
+        pub risk_fund: crate::v3::payscore::types::ServiceorderRiskFund,
         /// Service period.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<ResponseTimeRange>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
         /// Service location.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<ResponseLocation>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<
+            crate::v3::payscore::serviceorder::by_out_order_no::complete::post::Location,
+        >,
         /// WeChat Pay service order number.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// Whether WeChat Pay still has money to collect.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "appid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "mchid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "out_order_no",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "service_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "service_introduction",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state_description",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "total_amount",
+                kind: crate::runtime::Kind::Number,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "post_payments",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::payscore::types::ServiceorderPostPayments as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "post_discounts",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscounts as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "risk_fund",
+                kind: crate::runtime::Kind::Object,
+                required: true,
+                array: false,
+                fields: <crate::v3::payscore::types::ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "time_range",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "location",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::serviceorder::by_out_order_no::complete::post::Location as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "order_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "need_collection",
+                kind: crate::runtime::Kind::Boolean,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
 }

@@ -10,41 +10,38 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/payscore/serviceorder/{out_order_no}/sync`: Sync a Pay Score service order
+    /// `POST /v3/payscore/serviceorder/{out_order_no}/sync`: 同步服务订单信息
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Sync a Pay Score service order
+/// 同步服务订单信息
 ///
 /// Tells WeChat Pay about something the merchant handled offline, such as collecting the fee through its own channel, so that the service order state matches reality.
 ///
-/// `POST /v3/payscore/serviceorder/{out_order_no}/sync` — [documentation](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/sync)
+/// `POST /v3/payscore/serviceorder/{out_order_no}/sync`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/sync), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587962), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647431)
 pub mod post {
+    pub use crate::v3::payscore::types::Detail;
+    pub use crate::types::Location;
+    pub use crate::types::PostDiscounts;
+    pub use crate::types::PostPayments;
+    pub use crate::types::RiskFund;
+    pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Merchant service order number.
-        ///
-        /// Required.
-        #[serde(skip)]
+        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// App ID the service is bound to.
-        ///
-        /// Required.
         pub appid: String,
         /// Pay Score service ID.
-        ///
-        /// Required.
         pub service_id: String,
         /// What is being synced, e.g. Order_Paid when the merchant collected the payment itself.
-        ///
-        /// Required.
         pub r#type: String,
         /// Details of the sync.
-        ///
-        /// Required.
-        pub detail: Detail,
+        pub detail: crate::v3::payscore::types::Detail,
     }
     impl Request {
         /// A builder; see its setters.
@@ -59,70 +56,98 @@ pub mod post {
         appid: Option<String>,
         service_id: Option<String>,
         r#type: Option<String>,
-        detail: Option<DetailBuilder>,
+        detail: Option<crate::v3::payscore::types::DetailBuilder>,
     }
     impl RequestBuilder {
-        /// Merchant service order number.
-        ///
-        /// Required.
+        /// **Required.** Merchant service order number.
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
-        /// App ID the service is bound to.
-        ///
-        /// Required.
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
+        /// **Required.** App ID the service is bound to.
         pub fn appid(mut self, value: impl Into<String>) -> Self {
             self.appid = Some(value.into());
             self
         }
-        /// Pay Score service ID.
-        ///
-        /// Required.
+        /// Sets or clears [`appid`](Self::appid) with a built value.
+        pub fn set_appid(mut self, value: Option<String>) -> Self {
+            self.appid = value;
+            self
+        }
+        /// **Required.** Pay Score service ID.
         pub fn service_id(mut self, value: impl Into<String>) -> Self {
             self.service_id = Some(value.into());
             self
         }
-        /// What is being synced, e.g. Order_Paid when the merchant collected the payment itself.
-        ///
-        /// Required.
+        /// Sets or clears [`service_id`](Self::service_id) with a built value.
+        pub fn set_service_id(mut self, value: Option<String>) -> Self {
+            self.service_id = value;
+            self
+        }
+        /// **Required.** What is being synced, e.g. Order_Paid when the merchant collected the payment itself.
         pub fn r#type(mut self, value: impl Into<String>) -> Self {
             self.r#type = Some(value.into());
             self
         }
-        /// Details of the sync.
-        ///
-        /// Required.
-        pub fn detail(mut self, value: DetailBuilder) -> Self {
-            self.detail = Some(value);
+        /// Sets or clears [`type`](Self::r#type) with a built value.
+        pub fn set_type(mut self, value: Option<String>) -> Self {
+            self.r#type = value;
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// **Required.** Details of the sync.
+        ///
+        /// Takes the builder or a built value.
+        pub fn detail(
+            mut self,
+            value: impl Into<crate::v3::payscore::types::DetailBuilder>,
+        ) -> Self {
+            self.detail = Some(value.into());
+            self
+        }
+        /// Sets or clears [`detail`](Self::detail) with a built value.
+        pub fn set_detail(
+            mut self,
+            value: Option<crate::v3::payscore::types::Detail>,
+        ) -> Self {
+            self.detail = value.map(Into::into);
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let out_order_no = crate::runtime::required(
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let out_order_no = crate::runtime::path_value(
                 self.out_order_no,
                 at,
                 "out_order_no",
-                missing,
+                problems,
             );
-            let appid = crate::runtime::required(self.appid, at, "appid", missing);
+            let appid = crate::runtime::required(self.appid, at, "appid", problems);
             let service_id = crate::runtime::required(
                 self.service_id,
                 at,
                 "service_id",
-                missing,
+                problems,
             );
-            let r#type = crate::runtime::required(self.r#type, at, "type", missing);
-            let detail = crate::runtime::required(self.detail, at, "detail", missing)
-                .and_then(|value| crate::runtime::nested(value, at, "detail", missing));
+            let r#type = crate::runtime::required(self.r#type, at, "type", problems);
+            let detail = crate::runtime::required(self.detail, at, "detail", problems)
+                .and_then(|value| crate::runtime::nested(value, at, "detail", problems));
             Some(Request {
                 out_order_no: out_order_no?,
                 appid: appid?,
@@ -156,297 +181,336 @@ pub mod post {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Details of the sync.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Detail {
-        /// When the merchant collected the payment.
-        ///
-        /// Required.
-        pub paid_time: String,
-    }
-    impl Detail {
-        /// A builder; see its setters.
-        pub fn builder() -> DetailBuilder {
-            DetailBuilder::default()
-        }
-    }
-    /// Builds a [`Detail`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct DetailBuilder {
-        paid_time: Option<String>,
-    }
-    impl DetailBuilder {
-        /// When the merchant collected the payment.
-        ///
-        /// Required.
-        pub fn paid_time(mut self, value: impl Into<String>) -> Self {
-            self.paid_time = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Detail, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for DetailBuilder {
-        type Output = Detail;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Detail> {
-            let paid_time = crate::runtime::required(
-                self.paid_time,
-                at,
-                "paid_time",
-                missing,
-            );
-            Some(Detail { paid_time: paid_time? })
-        }
-    }
-    /// Charges billed after the service.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPayments {
-        /// Charge name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// Charge amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// How the charge is computed.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Quantity charged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<crate::runtime::Number>,
-    }
-    /// Merchant discounts.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDiscounts {
-        /// Discount name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// Discount details.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// Discount amount, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-    }
-    /// Risk amount the user is covered for.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct RiskFund {
-        /// Kind of risk amount.
-        ///
-        /// Required.
-        pub name: String,
-        /// Risk amount, in fen.
-        ///
-        /// Required.
-        pub amount: crate::runtime::Number,
-        /// Notes on the risk amount.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
-    /// Individual collections.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Details {
-        /// Amount of this collection, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::runtime::Number>,
-        /// Channel the money came through.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_type: Option<String>,
-        /// When this collection succeeded.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_time: Option<String>,
-        /// WeChat Pay transaction number of this collection.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub transaction_id: Option<String>,
-    }
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/payscore/serviceorder/{out_order_no}/sync",
+        "payscore",
+        "同步服务订单信息",
+        "v3::payscore::serviceorder::by_out_order_no::sync::post",
+        "https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/sync",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012587962",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012647431",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// Collection progress.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Collection {
         /// Collection state.
-        ///
-        /// Required.
         pub state: String,
         /// Total to collect, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Amount still being collected, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paying_amount: Option<crate::runtime::Number>,
         /// Amount already collected, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<crate::runtime::Number>,
         /// Individual collections.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub details: Option<Vec<Details>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub details: Option<
+            Vec<crate::v3::payscore::serviceorder::by_out_order_no::sync::post::Details>,
+        >,
         /// Bank or funding source used.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
     }
-    /// Service period.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct TimeRange {
-        /// Service start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<String>,
-        /// Service end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// Note shown with the start time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// Note shown with the end time.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
+    impl crate::runtime::Schema for Collection {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "state",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "total_amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "paying_amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "paid_amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "details",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::v3::payscore::serviceorder::by_out_order_no::sync::post::Details as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "bank_type",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
     }
-    /// Service location.
+    impl crate::runtime::JsonResponse for Collection {}
+    /// Individual collections.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Location {
-        /// Where the service started.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// Where the service ended.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
+    #[non_exhaustive]
+    pub struct Details {
+        /// Amount of this collection, in fen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub amount: Option<crate::runtime::Number>,
+        /// Channel the money came through.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub paid_type: Option<String>,
+        /// When this collection succeeded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub paid_time: Option<String>,
+        /// WeChat Pay transaction number of this collection.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub transaction_id: Option<String>,
     }
+    impl crate::runtime::Schema for Details {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "paid_type",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "paid_time",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "transaction_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Details {}
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
         /// Merchant service order number.
-        ///
-        /// Required.
         pub out_order_no: String,
         /// Pay Score service ID.
-        ///
-        /// Required.
         pub service_id: String,
         /// App ID of the merchant.
-        ///
-        /// Required.
         pub appid: String,
         /// Merchant ID.
-        ///
-        /// Required.
         pub mchid: String,
         /// Name of the service shown to the user.
-        ///
-        /// Required.
         pub service_introduction: String,
         /// Service order state.
-        ///
-        /// Required.
         pub state: String,
         /// Further detail on the state.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state_description: Option<String>,
         /// Charges billed after the service.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<PostPayments>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_payments: Option<Vec<crate::types::PostPayments>>,
         /// Merchant discounts.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<PostDiscounts>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub post_discounts: Option<Vec<crate::types::PostDiscounts>>,
         /// Risk amount the user is covered for.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<RiskFund>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub risk_fund: Option<crate::types::RiskFund>,
         /// Total to collect, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Whether WeChat Pay still has money to collect.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
         /// Collection progress.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub collection: Option<Collection>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub collection: Option<
+            crate::v3::payscore::serviceorder::by_out_order_no::sync::post::Collection,
+        >,
         /// Service period.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<TimeRange>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
         /// Service location.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<Location>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<crate::types::Location>,
         /// Merchant data echoed back unchanged.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Merchant callback URL.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// User OpenID under the appid.
-        ///
-        /// Required.
         pub openid: String,
         /// WeChat Pay service order number.
-        ///
-        /// Required.
         pub order_id: String,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "out_order_no",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "service_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "appid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "mchid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "service_introduction",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "state_description",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "post_payments",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::types::PostPayments as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "post_discounts",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <crate::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "risk_fund",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::types::RiskFund as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "total_amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "need_collection",
+                kind: crate::runtime::Kind::Boolean,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "collection",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::serviceorder::by_out_order_no::sync::post::Collection as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "time_range",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "location",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: false,
+                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+            },
+            crate::runtime::FieldSchema {
+                name: "attach",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "notify_url",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "openid",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "order_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
 }

@@ -10,27 +10,30 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `GET /v3/refund/domestic/refunds/{out_refund_no}`: Query a refund
+    /// `GET /v3/refund/domestic/refunds/{out_refund_no}`: 查询单笔退款
     pub fn get(self, request: get::Request) -> T::Future<'a, get::Request> {
         self.0.send_operation(request)
     }
 }
-/// Query a refund
+/// 查询单笔退款
 ///
 /// Returns the current state of one refund, looked up by the merchant refund number; refunds take a while, so query a minute or so after requesting one.
 ///
-/// `GET /v3/refund/domestic/refunds/{out_refund_no}` — [documentation](https://wechatpay.im/openapi/v3/refund/domestic/refunds/{out_refund_no})
+/// `GET /v3/refund/domestic/refunds/{out_refund_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/refund/domestic/refunds/{out_refund_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791863), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070374), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012810601), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791884), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791904), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556587), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421156), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421261), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421346), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421421), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071041), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553002), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587973), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647465), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012557161), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012739043), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080239), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759680), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759733), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760128), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760226), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462116), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462188), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462260), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462581), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080626), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012709434), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760530), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886256), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760554), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013163613), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013139077)
 pub mod get {
+    pub use crate::v3::refund::types::Amount;
+    pub use crate::v3::refund::types::AmountFrom;
+    pub use crate::v3::refund::types::GoodsDetail;
+    pub use crate::v3::refund::types::PromotionDetail;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Refund number in the merchant system.
-        ///
-        /// Required.
+        #[serde(rename = "path.out_refund_no")]
         pub out_refund_no: String,
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
+        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
     }
     impl Request {
@@ -46,35 +49,46 @@ pub mod get {
         sub_mchid: Option<String>,
     }
     impl RequestBuilder {
-        /// Refund number in the merchant system.
-        ///
-        /// Required.
+        /// **Required.** Refund number in the merchant system.
         pub fn out_refund_no(mut self, value: impl Into<String>) -> Self {
             self.out_refund_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_refund_no`](Self::out_refund_no) with a built value.
+        pub fn set_out_refund_no(mut self, value: Option<String>) -> Self {
+            self.out_refund_no = value;
+            self
+        }
         /// Sub-merchant ID, for service providers.
-        ///
-        /// Optional.
         pub fn sub_mchid(mut self, value: impl Into<String>) -> Self {
             self.sub_mchid = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`sub_mchid`](Self::sub_mchid) with a built value.
+        pub fn set_sub_mchid(mut self, value: Option<String>) -> Self {
+            self.sub_mchid = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let out_refund_no = crate::runtime::required(
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let out_refund_no = crate::runtime::path_value(
                 self.out_refund_no,
                 at,
                 "out_refund_no",
-                missing,
+                problems,
             );
             Some(Request {
                 out_refund_no: out_refund_no?,
@@ -113,177 +127,52 @@ pub mod get {
             Ok(crate::runtime::Body::Empty)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Accounts funding the refund, with the share of each.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct AmountFrom {
-        /// Funding account type.
-        ///
-        /// Required.
-        pub account: String,
-        /// Amount taken from this account, in fen.
-        ///
-        /// Required.
-        pub amount: i64,
-    }
-    /// Amounts involved.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Amount {
-        /// Amount of the original order, in fen.
-        ///
-        /// Required.
-        pub total: i64,
-        /// Amount refunded, in fen.
-        ///
-        /// Required.
-        pub refund: i64,
-        /// Accounts funding the refund, with the share of each.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub from: Option<Vec<AmountFrom>>,
-        /// Amount the user paid, in fen.
-        ///
-        /// Required.
-        pub payer_total: i64,
-        /// Amount returned to the user, in fen.
-        ///
-        /// Required.
-        pub payer_refund: i64,
-        /// Refund amount counted against settlement, in fen.
-        ///
-        /// Required.
-        pub settlement_refund: i64,
-        /// Settlement amount of the original order, in fen.
-        ///
-        /// Required.
-        pub settlement_total: i64,
-        /// Part of the refund that came from discounts, in fen.
-        ///
-        /// Required.
-        pub discount_refund: i64,
-        /// Refund currency.
-        ///
-        /// Required.
-        pub currency: String,
-        /// Handling fee returned with the refund, in fen.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub refund_fee: Option<crate::runtime::Number>,
-    }
-    /// Products the discount applied to.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GoodsDetail {
-        /// Product code in the merchant system.
-        ///
-        /// Required.
-        pub merchant_goods_id: String,
-        /// Product code registered with WeChat Pay.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_goods_id: Option<String>,
-        /// Product name.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_name: Option<String>,
-        /// Price of one unit, in fen.
-        ///
-        /// Required.
-        pub unit_price: i64,
-        /// Amount refunded for this product, in fen.
-        ///
-        /// Required.
-        pub refund_amount: i64,
-        /// Units returned.
-        ///
-        /// Required.
-        pub refund_quantity: i64,
-    }
-    /// Discounts affected by the refund.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PromotionDetail {
-        /// Coupon or discount ID.
-        ///
-        /// Required.
-        pub promotion_id: String,
-        /// Discount scope, GLOBAL or SINGLE.
-        ///
-        /// Required.
-        pub scope: String,
-        /// Discount type, COUPON or DISCOUNT.
-        ///
-        /// Required.
-        pub r#type: String,
-        /// Face value of the discount, in fen.
-        ///
-        /// Required.
-        pub amount: i64,
-        /// Discount amount given back, in fen.
-        ///
-        /// Required.
-        pub refund_amount: i64,
-        /// Products the discount applied to.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<GoodsDetail>>,
-    }
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Response {
-        /// WeChat Pay refund number.
-        ///
-        /// Required.
-        pub refund_id: String,
-        /// Refund number in the merchant system.
-        ///
-        /// Required.
-        pub out_refund_no: String,
-        /// WeChat Pay transaction number of the original order.
-        ///
-        /// Required.
-        pub transaction_id: String,
-        /// Merchant order number of the original order.
-        ///
-        /// Required.
-        pub out_trade_no: String,
-        /// Where the money goes back, such as ORIGINAL, BALANCE, OTHER_BALANCE or OTHER_BANKCARD.
-        ///
-        /// Required.
-        pub channel: String,
-        /// Account that receives the refund, for example a bank card or the wallet balance.
-        ///
-        /// Required.
-        pub user_received_account: String,
-        /// When the refund succeeded.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub success_time: Option<String>,
-        /// When the refund was accepted.
-        ///
-        /// Required.
-        pub create_time: String,
-        /// Refund state, such as SUCCESS, CLOSED, PROCESSING or ABNORMAL.
-        ///
-        /// Required.
-        pub status: String,
-        /// Merchant account the refund is paid from.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub funds_account: Option<String>,
-        /// Amounts involved.
-        ///
-        /// Required.
-        pub amount: Amount,
-        /// Discounts affected by the refund.
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<PromotionDetail>>,
-    }
+    pub use crate::v3::refund::types::DomesticRefundsResponse as Response;
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "GET",
+        "/v3/refund/domestic/refunds/{out_refund_no}",
+        "refund",
+        "查询单笔退款",
+        "v3::refund::domestic::refunds::by_out_refund_no::get",
+        "https://wechatpay.im/openapi/v3/refund/domestic/refunds/{out_refund_no}",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791863",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013070374",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012810601",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791884",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791904",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012556587",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421156",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421261",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421346",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013421421",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013071041",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012553002",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012587973",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012647465",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012557161",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012739043",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080239",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759680",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012759733",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760128",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760226",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462116",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462188",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462260",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013462581",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013080626",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012709434",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760530",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012886256",
+            "https://pay.weixin.qq.com/doc/v3/partner/4012760554",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013163613",
+            "https://pay.weixin.qq.com/doc/v3/partner/4013139077",
+        ],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
 }

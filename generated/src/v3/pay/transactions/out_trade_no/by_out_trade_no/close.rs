@@ -10,29 +10,27 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     }
 }
 impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
-    /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close`: Close an order
+    /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close`: 关单
     pub fn post(self, request: post::Request) -> T::Future<'a, post::Request> {
         self.0.send_operation(request)
     }
 }
-/// Close an order
+/// 关单
 ///
 /// Closes an unpaid order so that it can no longer be paid, for example before retrying with a new order number or after the payment window has passed.
 ///
-/// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` — [documentation](https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no}/close)
+/// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no}/close), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791860), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070360), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791839), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791881), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791901), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526915)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// Order number in the merchant system.
-        ///
-        /// Required.
-        #[serde(skip)]
+        #[serde(rename = "path.out_trade_no", skip_serializing)]
         pub out_trade_no: String,
         /// Merchant ID of the direct merchant.
-        ///
-        /// Required.
-        pub mchid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub mchid: Option<String>,
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,40 +45,50 @@ pub mod post {
         mchid: Option<String>,
     }
     impl RequestBuilder {
-        /// Order number in the merchant system.
-        ///
-        /// Required.
+        /// **Required.** Order number in the merchant system.
         pub fn out_trade_no(mut self, value: impl Into<String>) -> Self {
             self.out_trade_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_trade_no`](Self::out_trade_no) with a built value.
+        pub fn set_out_trade_no(mut self, value: Option<String>) -> Self {
+            self.out_trade_no = value;
+            self
+        }
         /// Merchant ID of the direct merchant.
-        ///
-        /// Required.
         pub fn mchid(mut self, value: impl Into<String>) -> Self {
             self.mchid = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`mchid`](Self::mchid) with a built value.
+        pub fn set_mchid(mut self, value: Option<String>) -> Self {
+            self.mchid = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let out_trade_no = crate::runtime::required(
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let out_trade_no = crate::runtime::path_value(
                 self.out_trade_no,
                 at,
                 "out_trade_no",
-                missing,
+                problems,
             );
-            let mchid = crate::runtime::required(self.mchid, at, "mchid", missing);
             Some(Request {
                 out_trade_no: out_trade_no?,
-                mchid: mchid?,
+                mchid: self.mchid,
             })
         }
     }
@@ -107,7 +115,33 @@ pub mod post {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
+        fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
+            if self.mchid.is_none() {
+                self.mchid = Some(merchant.mchid.to_owned());
+            }
+        }
     }
     /// The response: an empty body.
     pub type Response = ();
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+        "pay",
+        "关单",
+        "v3::pay::transactions::out_trade_no::by_out_trade_no::close::post",
+        "https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+        &[
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791860",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4013070360",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791839",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791881",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012791901",
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012526915",
+        ],
+        crate::runtime::ResponseKind::Empty,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
 }

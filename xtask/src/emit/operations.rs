@@ -1,0 +1,472 @@
+//! One operation's module: its `Request` (path, query, header and body fields side by side), the
+//! builder, the `Operation` impl the transport sends, paging, the registry entry, and the types
+//! it uses (its own, and shared ones re-exported under its names).
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::builders::{builder, Member};
+use super::{doc, field_doc, ident, names, path_tokens, rename, types, value_type, Place};
+use crate::ir::{Encryption, Field, Filled, Method, Operation, Response, Type, TypeDef};
+
+/// The module `pub mod get { … }` of one operation; `local` are the types defined in it.
+pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
+    let method = ident(op.method.as_str());
+    let members = members(op);
+    let has_json = op.request.json.is_some();
+    let fields = members.iter().map(|member| {
+        let field = member.field;
+        let (field_ident, _, _) = names(field);
+        let ty = if member.multipart && field.name == "file" && field.ty == Type::Object && !super::has_struct(field, Place::Request) {
+            quote! { crate::runtime::File }
+        } else if member.multipart {
+            value_type_plain(field)
+        } else {
+            value_type(field, member.place, false)
+        };
+        let doc = field_doc(field, member.place);
+        let rename = rename(field);
+        // The JSON body's fields serialise under their names; the other parts are read (by
+        // `registry`'s `request_from_json`) under `path.…`, `query.…`, `headers.…` (see
+        // `runtime::erased`), so that a name used in two parts stays two fields.
+        let serde = match (member.part, member.required) {
+            ("json", true) => quote! { #rename },
+            ("json", false) => quote! { #rename #[serde(default, skip_serializing_if = "Option::is_none")] },
+            (part, required) => {
+                let key = format!("{part}.{}", field.name);
+                let default = (!required).then(|| quote! { default, });
+                let skip = has_json.then(|| quote! { , skip_serializing });
+                quote! { #[serde(#default rename = #key #skip)] }
+            }
+        };
+        if member.required {
+            quote! { #doc #serde pub #field_ident: #ty }
+        } else {
+            quote! { #doc #serde pub #field_ident: Option<#ty> }
+        }
+    });
+    let base = op.request.base_uri.as_ref().map(|b| b.default.clone().unwrap_or_default());
+    let base_member = base.as_ref().map(|url| {
+        let text = if url.is_empty() {
+            "Sends to this host instead of the client's.".to_owned()
+        } else {
+            format!("Sends to this host instead of the one the documentation names (`{url}`).")
+        };
+        let doc = doc(&text);
+        let skip = has_json.then(|| quote! { , skip_serializing });
+        quote! { #doc #[serde(default #skip)] pub base_uri: Option<String>, }
+    });
+    let derive = if has_json {
+        quote! { #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)] }
+    } else {
+        quote! { #[derive(Clone, Debug, PartialEq, serde::Deserialize)] }
+    };
+    let request_builder = builder(&format_ident!("Request"), &members, base.as_deref(), &TokenStream::new());
+    let operation_impl = operation_impl(op, &members);
+    let paged = paged(op, &members);
+    let info = info(op);
+    let (response, reexports) = uses(op);
+    let local_types = local.iter().map(|def| types::type_def(def));
+    let title = format!(" {}", op.title);
+    let text = operation_doc(op);
+    let docs = doc(&text);
+    quote! {
+        #[doc = #title]
+        #[doc = ""]
+        #docs
+        pub mod #method {
+            #(#reexports)*
+
+            /// The request: path, query, header and body fields side by side.
+            #derive
+            #[non_exhaustive]
+            pub struct Request {
+                #(#fields,)*
+                #base_member
+            }
+
+            #request_builder
+            #operation_impl
+            #paged
+            #response
+            #info
+            #(#local_types)*
+        }
+    }
+}
+
+/// The multipart `meta` part: the structure itself (sent as JSON text), or a plain value.
+fn value_type_plain(field: &Field) -> TokenStream {
+    match names(field).1 {
+        Some(path) if super::has_struct(field, Place::Request) => path_tokens(path),
+        _ => value_type(field, Place::Request, false),
+    }
+}
+
+/// The URL of the operation's page on wechatpay.im.
+pub fn page_url(file: &str) -> String {
+    let page = file.trim_end_matches(".md");
+    let page = page.strip_suffix("index").unwrap_or(page);
+    format!("https://wechatpay.im/{page}")
+}
+
+fn operation_doc(op: &Operation) -> String {
+    let mut text = String::new();
+    if !op.description.is_empty() {
+        text = format!("{}\n\n", op.description);
+    }
+    text += &format!("`{} {}`: [wechatpay.im]({})", op.method.as_str().to_uppercase(), op.path, page_url(&op.file));
+    for url in &op.docs {
+        text += &format!(", [official documentation]({url})");
+    }
+    text
+}
+
+/// The request's members in wire order: path, query, headers, JSON body, multipart body.
+fn members(op: &Operation) -> Vec<Member<'_>> {
+    let r = &op.request;
+    let required = |field: &'_ Field| field.required && field.filled.is_none();
+    let member = |field, part, place| Member { field, place, required: required(field), path: false, multipart: false, part };
+    let mut members: Vec<Member<'_>> = Vec::new();
+    members.extend(r.path_params.iter().map(|field| Member { required: true, path: true, ..member(field, "path", Place::Param) }));
+    members.extend(r.query.iter().map(|field| member(field, "query", Place::Param)));
+    members.extend(r.headers.iter().map(|field| member(field, "headers", Place::Param)));
+    if let Some(json) = &r.json {
+        members.extend(json.fields.iter().map(|field| member(field, "json", Place::Request)));
+    }
+    if let Some(body) = &r.multipart {
+        members.extend(body.fields.iter().map(|field| Member {
+            required: field.required,
+            multipart: true,
+            ..member(field, "body", Place::Request)
+        }));
+    }
+    members
+}
+
+/// The response type (defined here, re-exported, or a unit/stream alias) and the `pub use` of
+/// every shared type the operation uses, under the operation's own names.
+fn uses(op: &Operation) -> (TokenStream, Vec<TokenStream>) {
+    let own = op.module.join("::");
+    let mut reexports: BTreeMap<String, String> = BTreeMap::new();
+    let mut collect = |fields: &[Field]| collect_shared(fields, &own, &mut reexports);
+    let r = &op.request;
+    collect(&r.path_params);
+    collect(&r.query);
+    collect(&r.headers);
+    for part in [&r.json, &r.multipart].into_iter().flatten() {
+        collect(&part.fields);
+    }
+    let response = match &op.response {
+        Response::Empty => quote! {
+            /// The response: an empty body.
+            pub type Response = ();
+        },
+        Response::Stream => quote! {
+            /// The response: a byte stream (not signed).
+            pub type Response = crate::runtime::ByteStream;
+        },
+        Response::Json { fields } => {
+            collect(fields);
+            match &op.response_type {
+                Some(path) if !defined_in(path, &own) => {
+                    let path = path_tokens(path);
+                    quote! { pub use #path as Response; }
+                }
+                _ => TokenStream::new(),
+            }
+        }
+    };
+    (response, reexports_tokens(reexports))
+}
+
+pub fn defined_in(path: &str, module: &str) -> bool {
+    path.rsplit_once("::").is_some_and(|(m, _)| m == module)
+}
+
+/// Shared types (defined outside `own`) of these fields and their members: local name → path.
+pub fn collect_shared(fields: &[Field], own: &str, out: &mut BTreeMap<String, String>) {
+    for field in fields {
+        if let Some(rust) = &field.rust {
+            if let (Some(name), Some(path)) = (&rust.type_name, &rust.type_path) {
+                if !defined_in(path, own) {
+                    out.insert(name.clone(), path.clone());
+                }
+            }
+        }
+        collect_shared(&field.children, own, out);
+    }
+}
+
+pub fn reexports_tokens(reexports: BTreeMap<String, String>) -> Vec<TokenStream> {
+    reexports
+        .into_iter()
+        .map(|(name, path)| {
+            let last = path.rsplit("::").next().unwrap_or_default().to_owned();
+            let tokens = path_tokens(&path);
+            if last == name {
+                quote! { pub use #tokens; }
+            } else {
+                let alias = ident(&name);
+                quote! { pub use #tokens as #alias; }
+            }
+        })
+        .collect()
+}
+
+fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
+    let method = match op.method {
+        Method::Get => quote! { Get },
+        Method::Post => quote! { Post },
+        Method::Put => quote! { Put },
+        Method::Patch => quote! { Patch },
+        Method::Delete => quote! { Delete },
+    };
+    let path = &op.path;
+    let kind = response_kind(&op.response);
+    let encrypted = encrypted(op);
+    let default_base = match op.request.base_uri.as_ref().and_then(|b| b.default.as_ref()) {
+        Some(url) => quote! { Some(#url) },
+        None => quote! { None },
+    };
+    let path_fn = {
+        let mut format = String::new();
+        let mut args = Vec::new();
+        for segment in op.path.split('/').skip(1) {
+            format.push('/');
+            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => {
+                    format.push_str("{}");
+                    if let Some(member) = members.iter().find(|m| m.path && m.field.name == param) {
+                        let (field_ident, _, _) = names(member.field);
+                        args.push(quote! {
+                            crate::runtime::encode_path_segment(&crate::runtime::ToParam::to_param(&self.#field_ident))
+                        });
+                    }
+                }
+                None => format.push_str(segment),
+            }
+        }
+        if args.is_empty() {
+            quote! { Self::PATH.to_owned() }
+        } else {
+            quote! { format!(#format, #(#args),*) }
+        }
+    };
+    let params = |fields: &[Field]| -> TokenStream {
+        let pairs: Vec<TokenStream> = fields
+            .iter()
+            .map(|field| {
+                let member = members.iter().find(|m| std::ptr::eq(m.field, field)).expect("every parameter is a member");
+                let (field_ident, _, _) = names(field);
+                let wire = &field.name;
+                if member.required {
+                    quote! { (#wire, Some(crate::runtime::ToParam::to_param(&self.#field_ident))) }
+                } else {
+                    quote! { (#wire, self.#field_ident.as_ref().map(crate::runtime::ToParam::to_param)) }
+                }
+            })
+            .collect();
+        if pairs.is_empty() {
+            quote! { Vec::new() }
+        } else {
+            quote! {
+                [#(#pairs),*].into_iter().filter_map(|(name, value)| Some((name, value?))).collect()
+            }
+        }
+    };
+    let query = params(&op.request.query);
+    let headers = params(&op.request.headers);
+    let body = if op.request.json.is_some() {
+        quote! { serde_json::to_vec(self).map(crate::runtime::Body::Json) }
+    } else if let Some(multipart) = &op.request.multipart {
+        let part = |name: &str| {
+            let member = members.iter().find(|m| m.multipart && m.field.name == name)?;
+            Some((names(member.field).0, member.required))
+        };
+        match (part("file"), part("meta")) {
+            (Some((file, true)), Some((meta, true))) => quote! {
+                Ok(crate::runtime::Body::Multipart(crate::runtime::Multipart {
+                    meta: serde_json::to_string(&self.#meta)?,
+                    file: self.#file.clone(),
+                }))
+            },
+            (Some((file, _)), Some((meta, _))) => quote! {
+                Ok(crate::runtime::Body::Multipart(crate::runtime::Multipart {
+                    meta: serde_json::to_string(&self.#meta)?,
+                    file: self.#file.clone().unwrap_or_default(),
+                }))
+            },
+            _ => {
+                let _ = multipart;
+                quote! { Ok(crate::runtime::Body::Empty) }
+            }
+        }
+    } else {
+        quote! { Ok(crate::runtime::Body::Empty) }
+    };
+    let base_uri_fn = op.request.base_uri.as_ref().map(|_| {
+        quote! {
+            fn base_uri(&self) -> Option<&str> {
+                self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)
+            }
+        }
+    });
+    let fills: Vec<TokenStream> = members
+        .iter()
+        .filter(|m| m.field.filled == Some(Filled::Mchid))
+        .map(|m| {
+            let (field_ident, _, _) = names(m.field);
+            quote! {
+                if self.#field_ident.is_none() {
+                    self.#field_ident = Some(merchant.mchid.to_owned());
+                }
+            }
+        })
+        .collect();
+    let fill_fn = (!fills.is_empty()).then(|| {
+        quote! {
+            fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
+                #(#fills)*
+            }
+        }
+    });
+    quote! {
+        impl crate::runtime::Operation for Request {
+            type Response = Response;
+            const METHOD: crate::runtime::Method = crate::runtime::Method::#method;
+            const PATH: &'static str = #path;
+            const RESPONSE: crate::runtime::ResponseKind = crate::runtime::ResponseKind::#kind;
+            const ENCRYPTED: &'static [&'static str] = &[#(#encrypted),*];
+            const DEFAULT_BASE_URI: Option<&'static str> = #default_base;
+
+            fn path(&self) -> String {
+                #path_fn
+            }
+
+            fn query(&self) -> Vec<(&'static str, String)> {
+                #query
+            }
+
+            fn headers(&self) -> Vec<(&'static str, String)> {
+                #headers
+            }
+
+            fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
+                #body
+            }
+
+            #base_uri_fn
+            #fill_fn
+        }
+    }
+}
+
+fn response_kind(response: &Response) -> TokenStream {
+    match response {
+        Response::Json { .. } => quote! { Json },
+        Response::Empty => quote! { Empty },
+        Response::Stream => quote! { Stream },
+    }
+}
+
+fn encrypted(op: &Operation) -> Vec<String> {
+    let mut encrypted = Vec::new();
+    if let Some(json) = &op.request.json {
+        encrypted_paths(&json.fields, "", &mut encrypted);
+    }
+    if let Some(body) = &op.request.multipart {
+        // The `meta` part is signed JSON too; its members are addressed inside it.
+        if let Some(meta) = body.fields.iter().find(|f| f.name == "meta") {
+            encrypted_paths(&meta.children, "", &mut encrypted);
+        }
+    }
+    encrypted
+}
+
+/// JSON paths of request fields sent encrypted, e.g. `receivers[].name`.
+pub fn encrypted_paths(fields: &[Field], at: &str, out: &mut Vec<String>) {
+    for field in fields {
+        let path = if at.is_empty() { field.name.clone() } else { format!("{at}.{}", field.name) };
+        if field.encrypted == Some(Encryption::RsaPubkey) {
+            out.push(if field.ty == Type::StringArray { format!("{path}[]") } else { path.clone() });
+        }
+        if field.ty.has_members() {
+            let inner = if field.ty == Type::ObjectArray { format!("{path}[]") } else { path };
+            encrypted_paths(&field.children, &inner, out);
+        }
+    }
+}
+
+/// `Paged` for an operation with `offset` and `limit` query parameters whose response is a page
+/// (holds a `data` list).
+fn paged(op: &Operation, members: &[Member<'_>]) -> Option<TokenStream> {
+    let Response::Json { fields } = &op.response else { return None };
+    fields.iter().find(|f| f.name == "data" && f.ty.is_array())?;
+    let find = |name: &str| {
+        members
+            .iter()
+            .find(|m| m.place == Place::Param && m.field.name == name && matches!(m.field.ty, Type::Integer | Type::Number))
+    };
+    let (offset, limit) = (find("offset")?, find("limit")?);
+    let read = |member: &Member<'_>| {
+        let (field_ident, _, _) = names(member.field);
+        match (member.field.ty, member.required) {
+            (Type::Integer, true) => quote! { Some(self.#field_ident) },
+            (Type::Integer, false) => quote! { self.#field_ident },
+            (_, true) => quote! { self.#field_ident.as_i64() },
+            (_, false) => quote! { self.#field_ident.as_ref().and_then(crate::runtime::Number::as_i64) },
+        }
+    };
+    let (offset_ident, _, _) = names(offset.field);
+    let value = match offset.field.ty {
+        Type::Integer => quote! { offset },
+        _ => quote! { crate::runtime::Number::from(offset) },
+    };
+    let set = if offset.required { quote! { self.#offset_ident = #value; } } else { quote! { self.#offset_ident = Some(#value); } };
+    let (get_offset, get_limit) = (read(offset), read(limit));
+    Some(quote! {
+        impl crate::runtime::Paged for Request {
+            fn offset(&self) -> Option<i64> {
+                #get_offset
+            }
+            fn set_offset(&mut self, offset: i64) {
+                #set
+            }
+            fn limit(&self) -> Option<i64> {
+                #get_limit
+            }
+        }
+    })
+}
+
+/// The operation's entry in the registry.
+fn info(op: &Operation) -> TokenStream {
+    let method = op.method.as_str().to_uppercase();
+    let path = &op.path;
+    let family = &op.family;
+    let title = &op.title;
+    let module = op.module.join("::");
+    let page = page_url(&op.file);
+    let official = &op.docs;
+    let kind = response_kind(&op.response);
+    let encrypted = encrypted(op);
+    quote! {
+        /// This operation in the [registry](crate::registry).
+        pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+            #method,
+            #path,
+            #family,
+            #title,
+            #module,
+            #page,
+            &[#(#official),*],
+            crate::runtime::ResponseKind::#kind,
+            &[#(#encrypted),*],
+            <Response as crate::runtime::Decode>::decode_value,
+            crate::runtime::erased::<Request>,
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! The type space's structures and enumerations, with the schema lenient decoding reads.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::{builders, doc, field_doc, has_struct, ident, names, path_tokens, prose, rename, value_type, Place};
+use crate::ir::{Field, Type, TypeDef, TypeKind};
+use crate::naming::enum_values;
+
+/// The items of one type: the struct (with its schema and builder as needed) or the enum.
+pub fn type_def(def: &TypeDef) -> TokenStream {
+    match def.kind {
+        TypeKind::Struct => structure(def),
+        TypeKind::Enum => enumeration(def),
+    }
+}
+
+/// `#[cfg(any(feature = …))]` of a crate-wide shared type; empty for types inside a family or
+/// notification module (whose module is gated already).
+pub fn cfg(def: &TypeDef) -> TokenStream {
+    if def.module.first().map(String::as_str) != Some("types") {
+        return TokenStream::new();
+    }
+    let features = &def.features;
+    quote! { #[cfg(any(#(feature = #features),*))] }
+}
+
+fn type_doc(def: &TypeDef) -> TokenStream {
+    let mut text = prose(&def.shape);
+    if text.is_empty() {
+        text = match def.shape.name.as_str() {
+            "response" => "The response.".to_owned(),
+            "payload" => "The decrypted payload.".to_owned(),
+            name => format!("`{name}`"),
+        };
+    }
+    let users: Vec<&String> = def.uses.iter().collect();
+    if users.len() > 1 {
+        let shown: Vec<String> = users.iter().take(6).map(|u| format!("`{u}`")).collect();
+        let more = if users.len() > 6 { format!(" and {} more", users.len() - 6) } else { String::new() };
+        text += &format!("\n\nShared by {}{more}.", shown.join(", "));
+    }
+    doc(&text)
+}
+
+fn place(def: &TypeDef) -> Place {
+    if def.request {
+        Place::Request
+    } else {
+        Place::Response
+    }
+}
+
+fn structure(def: &TypeDef) -> TokenStream {
+    let cfg = cfg(def);
+    let name = ident(&def.name);
+    let fields = &def.shape.children;
+    let place = place(def);
+    let members = fields.iter().map(|field| {
+        let (field_ident, _, _) = names(field);
+        let ty = value_type(field, place, false);
+        let doc = field_doc(field, place);
+        let rename = rename(field);
+        if field.required {
+            quote! { #doc #rename pub #field_ident: #ty }
+        } else {
+            quote! { #doc #rename #[serde(default, skip_serializing_if = "Option::is_none")] pub #field_ident: Option<#ty> }
+        }
+    });
+    let doc = type_doc(def);
+    let schema = def.response.then(|| schema(&name, fields, &cfg));
+    let builder = def.request.then(|| builders::structure(&name, fields, &cfg));
+    let page = page_impl(&name, fields, &cfg);
+    quote! {
+        #doc
+        #cfg
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[non_exhaustive]
+        pub struct #name {
+            #(#members,)*
+        }
+        #schema
+        #builder
+        #page
+    }
+}
+
+/// The schema lenient decoding follows, and the response marker.
+fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream) -> TokenStream {
+    let entries = fields.iter().map(|field| field_schema(field));
+    quote! {
+        #cfg
+        impl crate::runtime::Schema for #name {
+            const FIELDS: &'static [crate::runtime::FieldSchema] = &[#(#entries),*];
+        }
+        #cfg
+        impl crate::runtime::JsonResponse for #name {}
+    }
+}
+
+fn field_schema(field: &Field) -> TokenStream {
+    let wire = &field.name;
+    let required = field.required;
+    let array = field.ty.is_array();
+    let (_, path, _) = names(field);
+    let (kind, members) = if has_struct(field, Place::Response) && field.ty != Type::String {
+        let path = path_tokens(path.expect("structures are typed"));
+        (quote! { Object }, quote! { <#path as crate::runtime::Schema>::FIELDS })
+    } else {
+        let kind = match field.ty {
+            Type::String | Type::StringArray => quote! { String },
+            Type::Integer | Type::IntegerArray => quote! { Integer },
+            Type::Number | Type::NumberArray => quote! { Number },
+            Type::Boolean | Type::BooleanArray => quote! { Boolean },
+            Type::Object | Type::ObjectArray => quote! { Any },
+        };
+        (kind, quote! { &[] })
+    };
+    quote! {
+        crate::runtime::FieldSchema {
+            name: #wire,
+            kind: crate::runtime::Kind::#kind,
+            required: #required,
+            array: #array,
+            fields: #members,
+        }
+    }
+}
+
+/// A response holding a `data` list is a page of a paged operation.
+fn page_impl(name: &Ident, fields: &[Field], cfg: &TokenStream) -> Option<TokenStream> {
+    let data = fields.iter().find(|f| f.name == "data" && f.ty.is_array())?;
+    let (data_ident, _, _) = names(data);
+    let items = if data.required {
+        quote! { self.#data_ident.len() }
+    } else {
+        quote! { self.#data_ident.as_ref().map_or(0, Vec::len) }
+    };
+    let total = match fields.iter().find(|f| f.name == "total_count") {
+        Some(total) => {
+            let (total_ident, _, _) = names(total);
+            match (total.ty, total.required) {
+                (Type::Integer, true) => quote! { Some(self.#total_ident) },
+                (Type::Integer, false) => quote! { self.#total_ident },
+                (Type::Number, true) => quote! { self.#total_ident.as_i64() },
+                (Type::Number, false) => quote! { self.#total_ident.as_ref().and_then(crate::runtime::Number::as_i64) },
+                _ => quote! { None },
+            }
+        }
+        None => quote! { None },
+    };
+    Some(quote! {
+        #cfg
+        impl crate::runtime::Page for #name {
+            fn items(&self) -> usize {
+                #items
+            }
+            fn total_count(&self) -> Option<i64> {
+                #total
+            }
+        }
+    })
+}
+
+fn enumeration(def: &TypeDef) -> TokenStream {
+    let cfg = cfg(def);
+    let field = &def.shape;
+    let name = ident(&def.name);
+    let values = enum_values(field);
+    let variants = &field.rust.as_ref().expect("named").variants;
+    let integer = matches!(field.ty, Type::Integer | Type::IntegerArray);
+    let variant_idents: Vec<Ident> = variants.iter().map(|v| ident(v)).collect();
+    let variant_docs = values.iter().map(|v| format!(" `{v}`"));
+    let doc = type_doc(def);
+    let (unknown_ty, conversions) = if integer {
+        let numbers: Vec<i64> = values.iter().map(|v| v.parse().unwrap_or_default()).collect();
+        (
+            quote! { crate::UnknownInteger },
+            quote! {
+                #cfg
+                impl #name {
+                    /// The value on the wire.
+                    pub fn as_i64(&self) -> i64 {
+                        match self {
+                            #(#name::#variant_idents => #numbers,)*
+                            #name::Unknown(value) => value.as_i64(),
+                        }
+                    }
+                }
+                #cfg
+                impl From<i64> for #name {
+                    fn from(value: i64) -> Self {
+                        match value {
+                            #(#numbers => #name::#variant_idents,)*
+                            other => #name::Unknown(crate::UnknownInteger(other)),
+                        }
+                    }
+                }
+                #cfg
+                crate::runtime::integer_enum!(#name);
+            },
+        )
+    } else {
+        (
+            quote! { crate::UnknownValue },
+            quote! {
+                #cfg
+                impl #name {
+                    /// The value on the wire.
+                    pub fn as_str(&self) -> &str {
+                        match self {
+                            #(#name::#variant_idents => #values,)*
+                            #name::Unknown(value) => value.as_str(),
+                        }
+                    }
+                }
+                #cfg
+                impl From<&str> for #name {
+                    fn from(value: &str) -> Self {
+                        match value {
+                            #(#values => #name::#variant_idents,)*
+                            other => #name::Unknown(crate::UnknownValue(other.to_owned())),
+                        }
+                    }
+                }
+                #cfg
+                crate::runtime::string_enum!(#name);
+            },
+        )
+    };
+    quote! {
+        #doc
+        #cfg
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#[doc = #variant_docs] #variant_idents,)*
+            /// A value the documentation does not list (yet), kept as received.
+            Unknown(#unknown_ty),
+        }
+        #conversions
+    }
+}

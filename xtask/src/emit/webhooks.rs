@@ -1,0 +1,152 @@
+//! Notifications: one module per event page (its payload type and the types only it uses), and
+//! `webhook.rs` with [`Event`], any of them, and the notifications' registry entries.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::operations::{collect_shared, defined_in, page_url, reexports_tokens};
+use super::{doc, ident, path_tokens, types};
+use crate::ir::{Api, Notification, TypeDef};
+
+/// `src/webhook/v3/<event>.rs`.
+pub fn notification(n: &Notification, local: &[&TypeDef]) -> TokenStream {
+    let own = n.module.join("::");
+    let mut reexports = BTreeMap::new();
+    collect_shared(&n.payload, &own, &mut reexports);
+    let payload = match (&n.untyped, &n.payload_type) {
+        (Some(reason), _) => {
+            let doc = doc(&format!("The decrypted payload, untyped: {reason}"));
+            quote! { #doc pub type Payload = serde_json::Value; }
+        }
+        (None, Some(path)) if !defined_in(path, &own) => {
+            let path = path_tokens(path);
+            quote! { pub use #path as Payload; }
+        }
+        _ => TokenStream::new(),
+    };
+    let reexports = reexports_tokens(reexports);
+    let local_types = local.iter().map(|def| types::type_def(def));
+    let event_types = &n.event_types;
+    let mut module_doc = format!("`{}`", n.event_type);
+    if !n.title.is_empty() {
+        module_doc += &format!(": {}", n.title);
+    }
+    if !n.description.is_empty() {
+        module_doc += &format!("\n\n{}", n.description);
+    }
+    module_doc += &format!("\n\n[wechatpay.im]({})", page_url(&n.file));
+    for url in &n.docs {
+        module_doc += &format!(", [official documentation]({url})");
+    }
+    let module_doc = module_doc.lines().map(|l| format!(" {}", l.trim()));
+    quote! {
+        #(#![doc = #module_doc])*
+
+        #(#reexports)*
+
+        /// The event types whose payload is [`Payload`].
+        pub const EVENT_TYPES: &[&str] = &[#(#event_types),*];
+
+        #payload
+        #(#local_types)*
+    }
+}
+
+/// Each event type belongs to one page: its own page first, else the first page listing it.
+fn owners(api: &Api) -> BTreeMap<&str, &Notification> {
+    let mut owner: BTreeMap<&str, &Notification> = BTreeMap::new();
+    for n in &api.notifications {
+        owner.insert(n.event_type.as_str(), n);
+    }
+    for n in &api.notifications {
+        for event in &n.event_types {
+            owner.entry(event.as_str()).or_insert(n);
+        }
+    }
+    owner
+}
+
+/// `src/webhook.rs`.
+pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
+    let owner = owners(api);
+    let variants = api.notifications.iter().map(|n| {
+        let variant = ident(&n.variant);
+        let module = ident(&n.module[2]);
+        let doc = format!(" `{}`: {}", n.event_type, n.title);
+        quote! { #[doc = #doc] #variant(Box<v3::#module::Payload>) }
+    });
+    let arms = api.notifications.iter().filter_map(|n| {
+        let events: Vec<&str> = owner.iter().filter(|(_, o)| o.event_type == n.event_type).map(|(e, _)| *e).collect();
+        if events.is_empty() {
+            return None;
+        }
+        let variant = ident(&n.variant);
+        let module = ident(&n.module[2]);
+        Some(quote! {
+            #(#events)|* => {
+                let decoded = <v3::#module::Payload as crate::runtime::Decode>::decode(plaintext)?;
+                crate::runtime::Decoded { value: Event::#variant(Box::new(decoded.value)), defaulted: decoded.defaulted }
+            }
+        })
+    });
+    let infos = owner.iter().map(|(event, n)| {
+        let module = ident(&n.module[2]);
+        let module_path = n.module.join("::");
+        let title = &n.title;
+        let page = page_url(&n.file);
+        let official = &n.docs;
+        quote! {
+            crate::runtime::NotificationInfo::new(
+                #event,
+                #title,
+                #module_path,
+                #page,
+                &[#(#official),*],
+                <v3::#module::Payload as crate::runtime::Decode>::decode_value,
+            )
+        }
+    });
+    let types = has_types.then(|| quote! { pub mod types; });
+    quote! {
+        //! Notifications: one module per event page, and [`Event`], any of them.
+        #types
+        pub mod v3;
+
+        /// A decrypted notification payload, typed by its event type.
+        #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub enum Event {
+            #(#variants,)*
+            /// An event type not documented here (yet): its payload kept as JSON.
+            Unknown {
+                /// The envelope's `event_type`.
+                event_type: String,
+                /// The decrypted payload.
+                payload: serde_json::Value,
+            },
+        }
+
+        impl Event {
+            /// Parses a decrypted payload by the envelope's `event_type`, leniently (see
+            /// [`Decode`](crate::runtime::Decode)): the paths of required fields the payload left
+            /// out are in `defaulted`.
+            pub fn parse(event_type: &str, plaintext: &[u8]) -> Result<crate::runtime::Decoded<Event>, crate::runtime::DecodeError> {
+                Ok(match event_type {
+                    #(#arms,)*
+                    _ => {
+                        let decoded = <serde_json::Value as crate::runtime::Decode>::decode(plaintext)?;
+                        crate::runtime::Decoded {
+                            value: Event::Unknown { event_type: event_type.to_owned(), payload: decoded.value },
+                            defaulted: decoded.defaulted,
+                        }
+                    }
+                })
+            }
+        }
+
+        /// Every event type of the crate, sorted.
+        pub(crate) const NOTIFICATIONS: &[crate::runtime::NotificationInfo] = &[#(#infos),*];
+    }
+}
