@@ -531,32 +531,72 @@ mod rows {
         attrs.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.clone())
     }
 
-    /// Enumerations as DOCS-FORMAT.md states them: a `<br/>`-separated segment that is nothing
-    /// but backticked values joined by `|`, ending in `枚举值之一` or `枚举值`. Sorted: the
-    /// order of values means nothing.
+    /// Enumerations as DOCS-FORMAT.md and `lower::description` state them, read here another way
+    /// (splitting on backticks): a `<br/>` segment whose backticked values, joined by `|` or
+    /// blanks, stand right before the marker `枚举值之一` / `枚举值`, which ends the segment or a
+    /// clause; or a segment `枚举值：` heading `VALUE：label` segments. Sorted: the order of values
+    /// means nothing.
     fn enum_values(description: &str) -> Vec<String> {
+        let segments: Vec<&str> = description.split("<br/>").map(str::trim).collect();
         let mut found = Vec::new();
-        for segment in description.split("<br/>") {
-            let segment = segment.trim();
-            let list = match segment.strip_suffix("枚举值之一").or_else(|| segment.strip_suffix("枚举值")) {
-                Some(list) => list,
-                None => continue,
+        for (i, segment) in segments.iter().enumerate() {
+            let mut values = if ["枚举值", "枚举值：", "枚举值:"].contains(segment) {
+                segments[i + 1..].iter().map_while(|s| labelled(s)).collect()
+            } else {
+                marked(segment)
             };
-            let pieces: Vec<&str> = list.split('`').collect();
-            // "", v1, sep, v2, sep, …, vn, "" — separators are `|` or blanks, the ends empty.
-            if pieces.len() < 3 || pieces.len() % 2 != 1 || !pieces[0].trim().is_empty() || !pieces[pieces.len() - 1].trim().is_empty() {
-                continue;
+            if !values.is_empty() {
+                values.sort();
+                values.dedup();
+                found = values;
             }
-            let separators_ok = pieces.iter().skip(2).step_by(2).take(pieces.len() / 2 - 1).all(|s| s.trim().is_empty() || s.trim() == "|");
-            if !separators_ok {
-                continue;
-            }
-            let mut values: Vec<String> = pieces.iter().skip(1).step_by(2).map(|s| s.to_string()).collect();
-            values.sort();
-            values.dedup();
-            found = values;
         }
         found
+    }
+
+    /// The values before the last marker of a segment (ending it or a clause) that has some.
+    fn marked(segment: &str) -> Vec<String> {
+        let ends_clause = |rest: &str| rest.is_empty() || rest.starts_with(['，', ',', '。', '；', ';']);
+        segment
+            .rmatch_indices("枚举值")
+            .filter(|(at, _)| ends_clause(segment[at + "枚举值".len()..].trim_start_matches("之一").trim_start()))
+            .map(|(at, _)| values_at_end(&segment[..at]))
+            .find(|values| !values.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// The backticked values ending `before`, split on backticks: text, v1, sep, v2, …, vn, tail
+    /// (values at odd places). An odd count of backticks is a value without its opening one.
+    fn values_at_end(before: &str) -> Vec<String> {
+        let pieces: Vec<&str> = before.split('`').collect();
+        if pieces.len() < 3 || pieces.len().is_multiple_of(2) || !pieces[pieces.len() - 1].trim().is_empty() {
+            return vec![];
+        }
+        let mut values = Vec::new();
+        let mut at = pieces.len() - 2;
+        loop {
+            if pieces[at].trim().is_empty() {
+                return vec![];
+            }
+            values.push(pieces[at].trim().to_owned());
+            let separator = pieces[at - 1].trim();
+            if at >= 3 && (separator.is_empty() || separator == "|") {
+                at -= 2;
+            } else if separator.ends_with('|') {
+                return vec![]; // a pipe with no value before it
+            } else {
+                break;
+            }
+        }
+        values
+    }
+
+    /// `` `VALUE`：label `` or `VALUE：label`.
+    fn labelled(segment: &str) -> Option<String> {
+        let (value, label) = segment.split_once('：').or_else(|| segment.split_once(':'))?;
+        let value = value.trim().trim_matches('`');
+        let ok = !value.is_empty() && !label.trim().is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        ok.then(|| value.to_owned())
     }
 
     fn first_url(description: &str) -> Option<String> {
