@@ -58,9 +58,10 @@ fn diff_with(old: &[(&str, &str)], new: &[(&str, &str)], options: Options) -> Ve
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     write(a.path(), old);
     write(b.path(), new);
-    diff_dirs(a.path(), b.path(), options)
-        .map(|report| report.changes)
-        .unwrap_or_else(|e| panic!("fixture pages do not load:\n{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))
+    let report = diff_dirs(a.path(), b.path(), options).unwrap_or_else(|e| panic!("trees do not load: {e:?}"));
+    let errors: Vec<String> = report.old_errors.iter().chain(&report.new_errors).map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "fixture pages do not load:\n{}", errors.join("\n"));
+    report.changes
 }
 
 fn diff(old: &[(&str, &str)], new: &[(&str, &str)]) -> Vec<Change> {
@@ -359,17 +360,42 @@ fn json_lists_every_change_with_stable_keys() {
 }
 
 #[test]
-fn bad_pages_and_arguments_exit_with_2() {
+fn bad_arguments_and_missing_trees_exit_with_2() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), &[("old/openapi/v3/demo/orders.md", &op("post", &json(""), RESPONSE))]);
-    write(tmp.path(), &[("new/openapi/v3/demo/orders.md", &op("post", &json("| total {data-indent=1} | money | 金额"), RESPONSE))]);
-    let (code, _, err) = cli(&["old", "new"], tmp.path());
+    let (code, _, err) = cli(&["old", "missing"], tmp.path());
     assert_eq!(code, 2);
-    assert!(err.contains("openapi/v3/demo/orders.md:14: unknown type `money`"), "{err}");
-
-    assert_eq!(cli(&["old", "missing"], tmp.path()).0, 2);
+    assert!(err.contains("missing: not a directory"), "{err}");
     assert_eq!(cli(&["old"], tmp.path()).0, 2);
-    assert_eq!(cli(&["old", "new", "--format", "yaml"], tmp.path()).0, 2);
+    assert_eq!(cli(&["old", "old", "--format", "yaml"], tmp.path()).0, 2);
+}
+
+#[test]
+fn a_page_that_does_not_load_is_reported_and_every_other_page_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let other = "openapi/v3/demo/refunds.md";
+    let (plain, attach) = (op("post", &json(""), RESPONSE), op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE));
+    let broken = op("post", &json("| total {data-indent=1} | money | 金额"), RESPONSE);
+    write(tmp.path(), &[("old/openapi/v3/demo/orders.md", &plain), (&format!("old/{other}"), &plain)]);
+    write(tmp.path(), &[("new/openapi/v3/demo/orders.md", &broken), (&format!("new/{other}"), &attach)]);
+
+    let (code, out, err) = cli(&["old", "new", "--deny-breaking"], tmp.path());
+    // The bad page is an error at its line; the other page is compared; the status says the
+    // report is partial, even though nothing in it breaks.
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("new/openapi/v3/demo/orders.md:14: unknown type `money`"), "{err}");
+    assert!(out.contains("compatible  json.attach: field added"), "{out}");
+    // Not an operation removed: a page that does not load is left out on both sides.
+    assert!(!out.contains("orders"), "{out}");
+    assert!(out.ends_with("Not compared: 1 page that does not load (see the errors).\n"), "{out}");
+
+    let (code, out, _) = cli(&["old", "new", "--format", "markdown"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(out.contains("> **Not compared:** 1 page that does not load:\n> - `new/openapi/v3/demo/orders.md:14: unknown type 'money' for 'total'`"), "{out}");
+    let (_, out, _) = cli(&["old", "new", "--format", "json"], tmp.path());
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["unread"], serde_json::json!([{"tree": "new", "file": "openapi/v3/demo/orders.md", "line": 14, "message": "unknown type `money` for `total`"}]));
+    assert_eq!(doc["summary"]["changes"], 1);
 }
 
 #[test]

@@ -344,3 +344,32 @@ fn a_name_cell_that_is_not_a_name_is_an_error_at_its_line() {
     let names: Vec<&str> = ops[0].request.json.as_ref().unwrap().fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["商户号", "payer _currency", "sub.field"]);
 }
+
+#[test]
+fn codegen_loading_refuses_a_tree_with_a_bad_page_and_the_diff_loading_keeps_the_good_ones() {
+    // A folder without `openapi/v3/`: every page under it is read, so two folders can describe
+    // the same operation.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |file: &str, text: String| {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("one/v3/demo/a.md", page("post", "| json | object | b\n| x {data-indent=1} | undefined | x\n"));
+    write("one/v3/demo/b.md", page("post", "| json | object | b\n| y {data-indent=1} | string | y\n"));
+    write("two/v3/demo/b.md", page("post", "| json | object | b\n| y {data-indent=1} | string | y\n"));
+
+    let errors = xtask::load(dir.path()).unwrap_err();
+    let loaded = xtask::load::load_each(dir.path()).unwrap();
+    assert_eq!(loaded.errors, errors, "both loaders find the same errors");
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "one/v3/demo/a.md:11: unknown type `undefined` for `x`",
+            "two/v3/demo/b.md:6: post /v3/demo/b is also described at one/v3/demo/b.md:6",
+        ]
+    );
+    let files: Vec<&str> = loaded.api.operations.iter().map(|op| op.file.as_str()).collect();
+    assert_eq!(files, ["one/v3/demo/b.md"]);
+}
