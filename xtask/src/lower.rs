@@ -300,21 +300,33 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Not
     Ok((notification, warnings))
 }
 
-/// The decrypted payload: the structure under `resource.ciphertext`. Some pages put the
-/// sub-structure line after another member of `resource` (`original_type`); the structure is
-/// still the ciphertext's, so it is moved there rather than typed as an empty payload.
+/// The decrypted payload: the structure under `resource.ciphertext`. Some pages write it
+/// elsewhere in `resource`, and it is still the ciphertext's (taken there, with a warning,
+/// rather than typed as an empty payload and again as envelope members):
+/// - after the sub-structure line of another member (`original_type`), as that string's members;
+/// - as an object member written after the ciphertext's sub-structure line at the ciphertext's
+///   own indent (`original_data`, possibly in alternatives): that row only names the decrypted
+///   structure, so its members are the payload and the row is no envelope member.
 fn payload(file: &str, resource: &mut Field, warnings: &mut Vec<String>) -> Vec<Field> {
     let has_payload = |f: &Field| f.name == "ciphertext" && !f.children.is_empty();
     if !resource.children.iter().any(has_payload) {
-        let misplaced = resource.children.iter().position(|f| f.name != "ciphertext" && !f.ty.has_members() && !f.children.is_empty());
         let ciphertext = resource.children.iter().position(|f| f.name == "ciphertext");
+        let misplaced = resource.children.iter().enumerate().position(|(i, f)| {
+            f.name != "ciphertext" && !f.children.is_empty() && (!f.ty.has_members() || ciphertext.is_some_and(|c| i > c))
+        });
         if let (Some(from), Some(to)) = (misplaced, ciphertext) {
-            let moved = std::mem::take(&mut resource.children[from].children);
-            warnings.push(format!(
-                "{file}:{}: the payload structure follows `resource.{}`; taken as the structure of `resource.ciphertext`",
-                resource.children[from].line, resource.children[from].name
-            ));
+            let member = &mut resource.children[from];
+            let moved = std::mem::take(&mut member.children);
+            let (line, name) = (member.line, member.name.clone());
             resource.children[to].children = moved;
+            if resource.children[from].ty.has_members() {
+                warnings.push(format!(
+                    "{file}:{line}: the payload structure is written as `resource.{name}`, after the ciphertext's sub-structure line; taken as the structure of `resource.ciphertext`"
+                ));
+                resource.children.remove(from);
+            } else {
+                warnings.push(format!("{file}:{line}: the payload structure follows `resource.{name}`; taken as the structure of `resource.ciphertext`"));
+            }
         }
     }
     resource.children.iter().find(|f| f.name == "ciphertext").map(|c| c.children.clone()).unwrap_or_default()

@@ -373,3 +373,28 @@ fn codegen_loading_refuses_a_tree_with_a_bad_page_and_the_diff_loading_keeps_the
     let files: Vec<&str> = loaded.api.operations.iter().map(|op| op.file.as_str()).collect();
     assert_eq!(files, ["one/v3/demo/b.md"]);
 }
+
+#[test]
+fn a_payload_written_as_an_object_after_the_ciphertext_is_the_ciphertexts_and_no_envelope_member() {
+    let rows = "| body {data-required} | object | b\n\
+| resource {data-required data-indent=1} | object | r\n\
+| ciphertext {data-required data-indent=2} | string {data-encrypted=by-aes-gcm} | c\n\
+| {colspan=3 .im-table-line}\n\
+| original_data {data-indent=2} | object | 平台结果\n\
+| status {data-required data-indent=3} | string | s\n\
+| {colspan=3 .im-table-line}\n\
+| original_data {data-indent=2} | object | 二级商户结果\n\
+| status {data-required data-indent=3} | string | s\n\
+| sub_mchid {data-required data-indent=3} | string | m\n";
+    match read_page("webhook/v3/DEMO.CHANGE.md", &page("post", rows)) {
+        Ok(Lowered::Notification(n, warnings)) => {
+            let payload: Vec<(&str, bool)> = n.payload.iter().map(|f| (f.name.as_str(), f.required)).collect();
+            assert_eq!(payload, [("status", true), ("sub_mchid", false)]);
+            let resource: Vec<&str> = n.envelope[0].children.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(resource, ["ciphertext"]);
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(warnings[0].starts_with("webhook/v3/DEMO.CHANGE.md:14: the payload structure is written as `resource.original_data`"), "{}", warnings[0]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
