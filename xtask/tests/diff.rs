@@ -198,6 +198,23 @@ fn enum_value_order_and_notation_are_not_changes() {
 }
 
 #[test]
+fn an_enum_list_moved_behind_a_line_break_or_into_labelled_lines_is_no_change() {
+    let inline = "| channel {data-required} | string | 充值渠道 `BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一";
+    let own_line = "| channel {data-required} | string | 充值渠道<br/>`BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一";
+    let labelled = "| channel {data-required} | string | 枚举值：<br/>`BANK_TRANSFER`：银行转账<br/>`ONLINE_BANK`：网银";
+    assert_eq!(diff_op((&json(""), inline), (&json(""), own_line)), vec![]);
+    assert_eq!(diff_op((&json(""), labelled), (&json(""), own_line)), vec![]);
+}
+
+#[test]
+fn a_base_uri_is_never_breaking() {
+    let hk = format!("| base_uri | string | 声明接入点`https://apihk.mch.weixin.qq.com/`(香港接入)\n{}", json(""));
+    let c = only(&diff_op((&json(""), RESPONSE), (&hk, RESPONSE)), Kind::BaseUriChanged, "base_uri", false);
+    assert_eq!(c.new.as_str(), Some("https://apihk.mch.weixin.qq.com/"));
+    only(&diff_op((&hk, RESPONSE), (&json(""), RESPONSE)), Kind::BaseUriChanged, "base_uri", false);
+}
+
+#[test]
 fn a_field_becoming_an_enumeration_changes_its_type() {
     let plain = "| state {data-required} | string | 状态";
     let listed = "| state {data-required} | string | 状态<br/>`A` \\| `B` 枚举值之一";
