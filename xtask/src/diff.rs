@@ -13,19 +13,23 @@
 //! ```
 //!
 //! Exit codes: 0 compared, 1 breaking changes with `--deny-breaking`, 2 bad arguments or pages
-//! that do not load (each error printed as `file:line: message`).
+//! that do not load. A page that does not load on either side costs only itself: it is left out
+//! on both sides, its errors printed as `tree/file:line: message`, every other page compared and
+//! reported, and the status is 2 at the end (a partial report must not pass CI).
 
 pub mod compare;
 pub mod render;
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 pub use compare::{compare, Change, Kind, Options};
-pub use render::Summary;
+pub use render::{Summary, Unread};
 
 use crate::ir::Api;
+use crate::load::{load_each, Loaded};
 
 /// How to show the changes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,11 +41,12 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn render(self, changes: &[Change]) -> String {
+    /// The changes, and the pages not compared because they do not load (`tree/file:line: message`).
+    pub fn render(self, changes: &[Change], unread: &[Unread]) -> String {
         match self {
-            Format::Text => render::text(changes),
-            Format::Markdown => render::markdown(changes),
-            Format::Json => render::json(changes),
+            Format::Text => render::text(changes, unread),
+            Format::Markdown => render::markdown(changes, unread),
+            Format::Json => render::json(changes, unread),
         }
     }
 }
@@ -111,44 +116,60 @@ pub fn run(args: &[String], cwd: &Path, out: &mut dyn Write, err: &mut dyn Write
             }
         },
     };
+    // Trees are named in messages as the user named them.
     let (old_name, new_name) = match &args.source {
-        Source::Dirs { .. } => (old.display().to_string(), new.display().to_string()),
-        Source::Git { rev } => (format!("{rev}:specs"), new.display().to_string()),
+        Source::Dirs { old, new } => (old.display().to_string(), new.display().to_string()),
+        Source::Git { rev } => (format!("{rev}:specs"), "specs".to_owned()),
     };
 
-    let (old_api, new_api) = match load_both(&old, &new) {
+    let (old_tree, new_tree) = match load_both(&old, &new) {
         (Ok(o), Ok(n)) => (o, n),
         (o, n) => {
             for (name, result) in [(&old_name, o), (&new_name, n)] {
-                match result {
-                    Ok(_) => {}
-                    Err(Problem::Missing) => {
-                        let _ = writeln!(err, "error: {name} is not a directory");
-                    }
-                    Err(Problem::Pages(errors)) => {
-                        let _ = writeln!(err, "error: {} page error{} in {name}:", errors.len(), if errors.len() == 1 { "" } else { "s" });
-                        for e in errors {
-                            let _ = writeln!(err, "{name}/{e}");
-                        }
-                    }
+                if let Err(e) = result {
+                    let _ = writeln!(err, "error: {name}: {}", e.message);
                 }
             }
             return 2;
         }
     };
+    let report = Report::of(old_tree, new_tree, Options { descriptions: args.descriptions });
 
     // Defects of the new tree are worth fixing in this change; the old tree's are history.
-    for w in &new_api.warnings {
+    for w in &report.new_warnings {
         let _ = writeln!(err, "warning: {new_name}/{w}");
     }
-    let changes = compare(&old_api, &new_api, Options { descriptions: args.descriptions });
-    let _ = out.write_all(args.format.render(&changes).as_bytes());
-    let breaking = changes.iter().filter(|c| c.breaking).count();
+    let mut unread = Vec::new();
+    for (name, errors) in [(&old_name, &report.old_errors), (&new_name, &report.new_errors)] {
+        if !errors.is_empty() {
+            let pages = errors.iter().map(|e| e.file.as_str()).collect::<BTreeSet<_>>().len();
+            let _ = writeln!(err, "error: {pages} page{} of {name} not compared (they do not load):", plural(pages));
+        }
+        for e in errors {
+            let page = Unread { tree: name.clone(), error: e.clone() };
+            let _ = writeln!(err, "{page}");
+            unread.push(page);
+        }
+    }
+    let _ = out.write_all(args.format.render(&report.changes, &unread).as_bytes());
+    // Pages that do not load come first: the report is incomplete, whatever it says.
+    if !unread.is_empty() {
+        return 2;
+    }
+    let breaking = report.changes.iter().filter(|c| c.breaking).count();
     if args.deny_breaking && breaking > 0 {
-        let _ = writeln!(err, "error: {breaking} breaking change{} (--deny-breaking)", if breaking == 1 { "" } else { "s" });
+        let _ = writeln!(err, "error: {breaking} breaking change{} (--deny-breaking)", plural(breaking));
         return 1;
     }
     0
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// What comparing two docs trees found.
@@ -160,40 +181,49 @@ pub struct Report {
     pub old_warnings: Vec<String>,
     /// The same for the new tree.
     pub new_warnings: Vec<String>,
+    /// Pages of the old tree that do not load: not compared.
+    pub old_errors: Vec<crate::PageError>,
+    /// Pages of the new tree that do not load: not compared.
+    pub new_errors: Vec<crate::PageError>,
 }
 
-/// Compares two docs trees.
-pub fn diff_dirs(old: &Path, new: &Path, options: Options) -> Result<Report, Vec<crate::PageError>> {
-    match load_both(old, new) {
-        (Ok(o), Ok(n)) => Ok(Report { changes: compare(&o, &n, options), old_warnings: o.warnings, new_warnings: n.warnings }),
-        (o, n) => {
-            let mut errors = Vec::new();
-            for (dir, r) in [(old, o), (new, n)] {
-                match r {
-                    Ok(_) => {}
-                    Err(Problem::Missing) => {
-                        errors.push(crate::PageError { file: dir.display().to_string(), line: 0, message: "not a directory".into() })
-                    }
-                    Err(Problem::Pages(e)) => errors.extend(e),
-                }
-            }
-            Err(errors)
+impl Report {
+    /// Compares two trees read page by page. A page that does not load on either side is left
+    /// out on both: its operations would otherwise look removed (or added).
+    fn of(old: Loaded, new: Loaded, options: Options) -> Report {
+        let bad: BTreeSet<String> = old.bad_pages().into_iter().chain(new.bad_pages()).map(str::to_owned).collect();
+        let keep = |mut api: Api| {
+            api.operations.retain(|op| !bad.contains(&op.file));
+            api.notifications.retain(|n| !bad.contains(&n.file));
+            api
+        };
+        let (old_api, new_api) = (keep(old.api), keep(new.api));
+        Report {
+            changes: compare(&old_api, &new_api, options),
+            old_warnings: old_api.warnings,
+            new_warnings: new_api.warnings,
+            old_errors: old.errors,
+            new_errors: new.errors,
         }
     }
 }
 
-enum Problem {
-    Missing,
-    Pages(Vec<crate::PageError>),
+/// Compares two docs trees. Pages that do not load are in the report's errors and compared on
+/// neither side; `Err` only when a tree is not a directory or cannot be listed.
+pub fn diff_dirs(old: &Path, new: &Path, options: Options) -> Result<Report, Vec<crate::PageError>> {
+    match load_both(old, new) {
+        (Ok(o), Ok(n)) => Ok(Report::of(o, n, options)),
+        (o, n) => Err(o.err().into_iter().chain(n.err()).collect()),
+    }
 }
 
 /// Loads both trees at once: the diff costs about one load of the larger tree.
-fn load_both(old: &Path, new: &Path) -> (Result<Api, Problem>, Result<Api, Problem>) {
+fn load_both(old: &Path, new: &Path) -> (Result<Loaded, crate::PageError>, Result<Loaded, crate::PageError>) {
     let one = |dir: &Path| {
         if !dir.is_dir() {
-            return Err(Problem::Missing);
+            return Err(crate::PageError { file: dir.display().to_string(), line: 0, message: "not a directory".into() });
         }
-        crate::load(dir).map_err(Problem::Pages)
+        load_each(dir)
     };
     rayon::join(|| one(old), || one(new))
 }

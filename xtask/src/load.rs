@@ -1,5 +1,6 @@
 //! A docs tree → IR: finds the pages, parses and lowers each (in parallel), names the result.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -10,9 +11,38 @@ use crate::lower::{lower, Lowered};
 use crate::{naming, parse, typespace};
 
 /// Reads every page of a docs tree: `openapi/v3/**` and `webhook/v3/**` where present,
-/// otherwise every `.md` under `dir`. Returns all bad pages' errors at once.
+/// otherwise every `.md` under `dir`. Returns all bad pages' errors at once: generating from a
+/// tree with a bad page would ship a crate without its operations.
 pub fn load(dir: &Path) -> Result<Api, Vec<PageError>> {
-    let files = pages(dir).map_err(|e| vec![PageError { file: dir.display().to_string(), line: 0, message: e.to_string() }])?;
+    let Loaded { api, errors } = load_each(dir).map_err(|e| vec![e])?;
+    if errors.is_empty() {
+        Ok(api)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A docs tree read page by page: what every good page holds, and the bad pages' errors.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The operations and notifications of the pages that load (named).
+    pub api: Api,
+    /// Every error of the pages that do not; none of their operations is in `api`.
+    pub errors: Vec<PageError>,
+}
+
+impl Loaded {
+    /// The pages with errors, relative to the tree.
+    pub fn bad_pages(&self) -> BTreeSet<&str> {
+        self.errors.iter().map(|e| e.file.as_str()).collect()
+    }
+}
+
+/// Reads every page like [`load`], keeping the pages that load when others do not: for
+/// `cargo xtask diff`, which compares what it can and reports the rest. `Err` only when the tree
+/// cannot be listed.
+pub fn load_each(dir: &Path) -> Result<Loaded, PageError> {
+    let files = pages(dir).map_err(|e| PageError { file: dir.display().to_string(), line: 0, message: e.to_string() })?;
     let results: Vec<(String, Result<Lowered, Vec<PageError>>)> = files
         .par_iter()
         .map(|(relative, path)| {
@@ -39,21 +69,26 @@ pub fn load(dir: &Path) -> Result<Api, Vec<PageError>> {
             Err(e) => errors.extend(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     api.operations.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
-    if let Some(pair) = api.operations.windows(2).find(|w| w[0].path == w[1].path && w[0].method == w[1].method) {
-        return Err(vec![PageError {
+    // An operation described twice: the later page is the bad one, and none of its operations is
+    // kept (the page is wrong as a whole, or in the wrong place).
+    let twice: Vec<PageError> = api
+        .operations
+        .windows(2)
+        .filter(|w| w[0].path == w[1].path && w[0].method == w[1].method)
+        .map(|pair| PageError {
             file: pair[1].file.clone(),
             line: pair[1].line,
             message: format!("{} {} is also described at {}:{}", pair[1].method.as_str(), pair[1].path, pair[0].file, pair[0].line),
-        }]);
-    }
+        })
+        .collect();
+    let dropped: BTreeSet<String> = twice.iter().map(|e| e.file.clone()).collect();
+    api.operations.retain(|op| !dropped.contains(&op.file));
+    errors.extend(twice);
     api.notifications.sort_by(|a, b| a.event_type.cmp(&b.event_type));
     naming::name(&mut api);
     typespace::assign(&mut api);
-    Ok(api)
+    Ok(Loaded { api, errors })
 }
 
 /// Parses and lowers one page's text.

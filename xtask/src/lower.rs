@@ -347,21 +347,33 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Not
     Ok((notification, warnings))
 }
 
-/// The decrypted payload: the structure under `resource.ciphertext`. Some pages put the
-/// sub-structure line after another member of `resource` (`original_type`); the structure is
-/// still the ciphertext's, so it is moved there rather than typed as an empty payload.
+/// The decrypted payload: the structure under `resource.ciphertext`. Some pages write it
+/// elsewhere in `resource`, and it is still the ciphertext's (taken there, with a warning,
+/// rather than typed as an empty payload and again as envelope members):
+/// - after the sub-structure line of another member (`original_type`), as that string's members;
+/// - as an object member written after the ciphertext's sub-structure line at the ciphertext's
+///   own indent (`original_data`, possibly in alternatives): that row only names the decrypted
+///   structure, so its members are the payload and the row is no envelope member.
 fn payload(file: &str, resource: &mut Field, warnings: &mut Vec<String>) -> Vec<Field> {
     let has_payload = |f: &Field| f.name == "ciphertext" && !f.children.is_empty();
     if !resource.children.iter().any(has_payload) {
-        let misplaced = resource.children.iter().position(|f| f.name != "ciphertext" && !f.ty.has_members() && !f.children.is_empty());
         let ciphertext = resource.children.iter().position(|f| f.name == "ciphertext");
+        let misplaced = resource.children.iter().enumerate().position(|(i, f)| {
+            f.name != "ciphertext" && !f.children.is_empty() && (!f.ty.has_members() || ciphertext.is_some_and(|c| i > c))
+        });
         if let (Some(from), Some(to)) = (misplaced, ciphertext) {
-            let moved = std::mem::take(&mut resource.children[from].children);
-            warnings.push(format!(
-                "{file}:{}: the payload structure follows `resource.{}`; taken as the structure of `resource.ciphertext`",
-                resource.children[from].line, resource.children[from].name
-            ));
+            let member = &mut resource.children[from];
+            let moved = std::mem::take(&mut member.children);
+            let (line, name) = (member.line, member.name.clone());
             resource.children[to].children = moved;
+            if resource.children[from].ty.has_members() {
+                warnings.push(format!(
+                    "{file}:{line}: the payload structure is written as `resource.{name}`, after the ciphertext's sub-structure line; taken as the structure of `resource.ciphertext`"
+                ));
+                resource.children.remove(from);
+            } else {
+                warnings.push(format!("{file}:{line}: the payload structure follows `resource.{name}`; taken as the structure of `resource.ciphertext`"));
+            }
         }
     }
     resource.children.iter().find(|f| f.name == "ciphertext").map(|c| c.children.clone()).unwrap_or_default()
@@ -469,7 +481,27 @@ fn merge(first: &mut Field, other: Field) -> Located<()> {
     Ok(())
 }
 
+/// Whether a name cell holds nothing but a name. Real names are JSON keys, query parameters and
+/// header names: letters (Chinese ones too), digits, `_`, `-` and `.` (`Wechatpay-Serial`), and
+/// in one real page a space inside (`payer _currency`, kept as written). Anything else (braces,
+/// backticks, pipes, `»`, an attribute whose braces are missing) means the cell holds more than
+/// a name, and reading it as a field would put a wrong key on the wire.
+fn plausible_name(name: &str) -> bool {
+    let words: Vec<&str> = name.split(' ').collect();
+    words.iter().all(|word| {
+        !word.is_empty()
+            && !word.starts_with("data-")
+            && word.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    })
+}
+
 fn field(raw: &RawField) -> Located<(usize, Field)> {
+    if !plausible_name(&raw.name) {
+        return Err((
+            raw.line,
+            format!("`{}` is not a field name (letters, digits, `_`, `-`, `.`): is an attribute block `{{…}}` or some markup broken?", raw.name),
+        ));
+    }
     let indent = match attr(&raw.name_attrs, "data-indent").map(|a| a.value.as_deref()) {
         None => 0,
         Some(Some(value)) => value.parse().map_err(|_| (raw.line, format!("`data-indent={value}` is not a number")))?,
@@ -507,33 +539,89 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
     ))
 }
 
-/// The description as text (`<br/>` → line break) and its enumerated values, if it lists them:
-/// `` `A` \| `B` 枚举值之一 `` (one of) or `` `A` 枚举值 `` (this value).
+/// The description as text (`<br/>` → line break) and its enumerated values, if it lists them.
+/// The pages write a list in two ways (every shape seen in the corpus and its history):
+/// - values in backticks, joined by `|` or blanks, closed by the marker `枚举值之一` (one of) or
+///   `枚举值` (this value): on a line of their own (`` 状态<br/>`A` \| `B` 枚举值之一 ``), right
+///   after the text (`` 充值渠道 `A` \| `B` 枚举值之一 ``, `` 文件摘要算法 `SM3`枚举值 ``), or
+///   with the marker ending a clause (`` `SM2`\|`RSA`枚举值之一，默认为`RSA` ``);
+/// - a line `枚举值：` (or `枚举值`) heading one labelled value per line, in backticks or bare:
+///   `` 枚举值：<br/>`ADD`：签约<br/>`DELETE`：解约 ``.
+///
+/// Anything else is documentation: a value mentioned in backticks (`` 默认为`CNY` ``), labelled
+/// values without the heading (`` `SUCCESS`：支付成功 ``), the word in a sentence (`并非枚举值`).
+/// When a cell holds two lists, the last one counts.
 pub fn description(cell: &str) -> (String, Vec<String>) {
     let text = cell.replace("<br/>", "\n").replace("<br>", "\n").replace("<br />", "\n");
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let mut values = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        let Some(list) = line.strip_suffix("枚举值之一").or_else(|| line.strip_suffix("枚举值")) else { continue };
-        let mut rest = list.trim();
-        let mut found = Vec::new();
-        let mut well_formed = true;
-        while !rest.is_empty() {
-            let Some(body) = rest.strip_prefix('`') else {
-                well_formed = false;
-                break;
-            };
-            let Some(close) = body.find('`') else {
-                well_formed = false;
-                break;
-            };
-            found.push(body[..close].to_owned());
-            rest = body[close + 1..].trim_start();
-            rest = rest.strip_prefix('|').unwrap_or(rest).trim_start();
-        }
-        if well_formed && !found.is_empty() {
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(found) = marked_list(line).or_else(|| labelled_list(line, &lines[i + 1..])) {
             values = found;
         }
     }
     (text.trim().to_owned(), values)
+}
+
+/// The values of a `` `A` \| `B` 枚举值之一 `` list in this line, if it has one.
+fn marked_list(line: &str) -> Option<Vec<String>> {
+    let mut found = None;
+    for (at, _) in line.match_indices("枚举值") {
+        let after = &line[at + "枚举值".len()..];
+        let after = after.strip_prefix("之一").unwrap_or(after).trim_start();
+        // The marker ends the line or a clause; `枚举值对应的…` is a sentence about values.
+        if !(after.is_empty() || after.starts_with(['，', ',', '。', '；', ';'])) {
+            continue;
+        }
+        if let Some(list) = values_before(&line[..at]) {
+            found = Some(list);
+        }
+    }
+    found
+}
+
+/// The backticked values that end `text`, read backwards: `` `A` \| `B` `` or `` `A` `B` ``.
+/// `None` when `text` does not end in one, or when its backticks do not pair up (a value whose
+/// opening backtick is missing must not turn the rest of the list into another list).
+fn values_before(text: &str) -> Option<Vec<String>> {
+    let mut rest = text.trim_end();
+    let mut values = Vec::new();
+    loop {
+        let body = rest.strip_suffix('`')?;
+        let open = body.rfind('`')?;
+        let value = &body[open + 1..];
+        if value.trim().is_empty() {
+            return None;
+        }
+        values.push(value.trim().to_owned());
+        rest = body[..open].trim_end();
+        match rest.strip_suffix('|') {
+            Some(before) => rest = before.trim_end(),
+            None if rest.ends_with('`') => {}
+            None => break,
+        }
+    }
+    if !rest.matches('`').count().is_multiple_of(2) {
+        return None;
+    }
+    values.reverse();
+    Some(values)
+}
+
+/// The values under a heading line `枚举值：`: the lines that follow, each `` `VALUE`：label ``
+/// or `VALUE：label`, up to the first line that is not one.
+fn labelled_list(line: &str, following: &[&str]) -> Option<Vec<String>> {
+    if !["枚举值", "枚举值：", "枚举值:"].contains(&line) {
+        return None;
+    }
+    let values: Vec<String> = following.iter().map_while(|l| labelled_value(l)).collect();
+    (!values.is_empty()).then_some(values)
+}
+
+fn labelled_value(line: &str) -> Option<String> {
+    let (value, label) = line.split_once(['：', ':'])?;
+    let value = value.trim();
+    let value = value.strip_prefix('`').and_then(|v| v.strip_suffix('`')).unwrap_or(value);
+    let bare = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    (bare && !label.trim().is_empty()).then(|| value.to_owned())
 }

@@ -254,15 +254,19 @@ fn unescape(cell: &str) -> String {
     cell.replace("\\|", "|")
 }
 
-/// Splits `text {attrs}` into the text and its attributes.
+/// Splits `text {attrs}` into the text and its attributes. Several blocks at the end of a cell
+/// (`bank_type {data-required} {data-indent=1}`, written when an edit adds an attribute to a
+/// row that had a block) are one set of attributes, in written order.
 pub fn split_attrs(cell: &str) -> (&str, Vec<Attr>) {
-    let cell = cell.trim();
-    if let Some(body) = cell.strip_suffix('}') {
-        if let Some(open) = body.rfind('{') {
-            return (cell[..open].trim(), parse_attrs(&body[open + 1..]));
-        }
+    let mut text = cell.trim();
+    let mut blocks = Vec::new();
+    while let Some(body) = text.strip_suffix('}') {
+        let Some(open) = body.rfind('{') else { break };
+        blocks.push(&body[open + 1..]);
+        text = text[..open].trim_end();
     }
-    (cell, Vec::new())
+    let attrs = blocks.iter().rev().flat_map(|block| parse_attrs(block)).collect();
+    (text, attrs)
 }
 
 /// `data-required data-indent=2 data-tooltip="a b"` → attributes.
@@ -340,6 +344,16 @@ mod tests {
         assert_eq!(attrs.len(), 3);
         assert_eq!(attrs[1], Attr { key: "data-indent".into(), value: Some("2".into()) });
         assert_eq!(attrs[2].value.as_deref(), Some("对应PHP的 array"));
+    }
+
+    #[test]
+    fn several_attribute_blocks_are_one_set() {
+        let (name, attrs) = split_attrs("bank_type {data-required} {data-indent=1}");
+        assert_eq!(name, "bank_type");
+        assert_eq!(attrs, [Attr { key: "data-required".into(), value: None }, Attr { key: "data-indent".into(), value: Some("1".into()) }]);
+        let (ty, attrs) = split_attrs("object {data-tooltip=\"对应PHP的array\"}{data-encoded=by-json_encode}");
+        assert_eq!((ty, attrs.len()), ("object", 2));
+        assert_eq!(split_attrs("plain"), ("plain", Vec::new()));
     }
 
     #[test]

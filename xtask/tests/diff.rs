@@ -22,9 +22,10 @@ fn op(method: &str, request: &str, response: &str) -> String {
     )
 }
 
-/// A notification page whose decrypted payload has these rows (at indent 3).
-fn notification(event: &str, payload: &str) -> String {
-    let request = format!(
+/// The rows of a notification's request table: headers, envelope, then the decrypted payload's
+/// rows (at indent 3).
+fn notification_rows(event: &str, payload: &str) -> String {
+    format!(
         "\
 | headers {{data-required}} | object | 通知的头参数
 | Wechatpay-Serial {{data-required data-indent=1}} | string | 平台证书序列号
@@ -37,11 +38,20 @@ fn notification(event: &str, payload: &str) -> String {
 | {{colspan=3 .im-table-line}}
 {}",
         payload.trim()
-    );
+    )
+}
+
+/// A notification page with these request rows.
+fn notification_page(rows: &str) -> String {
     format!(
         "---\ntitle: 通知\ndescription: 示例通知\n---\n\n# {{{{ $frontmatter.title }}}} {{#post}}\n\n\
-         | 请求参数 | 类型 {{.type}} | 描述 {{.desc}}\n| --- | --- | ---\n{request}\n\n{{.im-table #request}}\n"
+         | 请求参数 | 类型 {{.type}} | 描述 {{.desc}}\n| --- | --- | ---\n{rows}\n\n{{.im-table #request}}\n"
     )
+}
+
+/// A notification page whose decrypted payload has these rows (at indent 3).
+fn notification(event: &str, payload: &str) -> String {
+    notification_page(&notification_rows(event, payload))
 }
 
 const ORDERS: &str = "openapi/v3/demo/orders.md";
@@ -58,9 +68,10 @@ fn diff_with(old: &[(&str, &str)], new: &[(&str, &str)], options: Options) -> Ve
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     write(a.path(), old);
     write(b.path(), new);
-    diff_dirs(a.path(), b.path(), options)
-        .map(|report| report.changes)
-        .unwrap_or_else(|e| panic!("fixture pages do not load:\n{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))
+    let report = diff_dirs(a.path(), b.path(), options).unwrap_or_else(|e| panic!("trees do not load: {e:?}"));
+    let errors: Vec<String> = report.old_errors.iter().chain(&report.new_errors).map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "fixture pages do not load:\n{}", errors.join("\n"));
+    report.changes
 }
 
 fn diff(old: &[(&str, &str)], new: &[(&str, &str)]) -> Vec<Change> {
@@ -187,6 +198,23 @@ fn enum_value_order_and_notation_are_not_changes() {
 }
 
 #[test]
+fn an_enum_list_moved_behind_a_line_break_or_into_labelled_lines_is_no_change() {
+    let inline = "| channel {data-required} | string | 充值渠道 `BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一";
+    let own_line = "| channel {data-required} | string | 充值渠道<br/>`BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一";
+    let labelled = "| channel {data-required} | string | 枚举值：<br/>`BANK_TRANSFER`：银行转账<br/>`ONLINE_BANK`：网银";
+    assert_eq!(diff_op((&json(""), inline), (&json(""), own_line)), vec![]);
+    assert_eq!(diff_op((&json(""), labelled), (&json(""), own_line)), vec![]);
+}
+
+#[test]
+fn a_base_uri_is_never_breaking() {
+    let hk = format!("| base_uri | string | 声明接入点`https://apihk.mch.weixin.qq.com/`(香港接入)\n{}", json(""));
+    let c = only(&diff_op((&json(""), RESPONSE), (&hk, RESPONSE)), Kind::BaseUriChanged, "base_uri", false);
+    assert_eq!(c.new.as_str(), Some("https://apihk.mch.weixin.qq.com/"));
+    only(&diff_op((&hk, RESPONSE), (&json(""), RESPONSE)), Kind::BaseUriChanged, "base_uri", false);
+}
+
+#[test]
 fn a_field_becoming_an_enumeration_changes_its_type() {
     let plain = "| state {data-required} | string | 状态";
     let listed = "| state {data-required} | string | 状态<br/>`A` \\| `B` 枚举值之一";
@@ -207,11 +235,18 @@ fn encryption_and_encoding_markers_are_breaking() {
 }
 
 #[test]
-fn a_field_moved_from_query_to_json_is_one_breaking_move() {
-    let old = "| query {data-required} | object | 查询参数\n| mchid {data-required data-indent=1} | string | 商户号\n| json {data-required} | object | 请求体\n| attach {data-indent=1} | string | 附加数据";
-    let new = "| json {data-required} | object | 请求体\n| attach {data-indent=1} | string | 附加数据\n| mchid {data-required data-indent=1} | string | 商户号";
-    let c = only(&diff_op((old, RESPONSE), (new, RESPONSE)), Kind::FieldMoved, "json.mchid", true);
-    assert_eq!((c.old.as_str(), c.new.as_str()), (Some("query.mchid"), Some("json.mchid")));
+fn a_field_moved_between_request_parts_is_one_change_that_keeps_its_setter() {
+    let old = "| query {data-required} | object | 查询参数\n| out_trade_no {data-required data-indent=1} | string | 订单号\n| json {data-required} | object | 请求体\n| attach {data-indent=1} | string | 附加数据";
+    let new = "| json {data-required} | object | 请求体\n| attach {data-indent=1} | string | 附加数据\n| out_trade_no {data-required data-indent=1} | string | 订单号";
+    // Every part's members are setters of one builder: the call is unchanged, the wire is not.
+    let c = only(&diff_op((old, RESPONSE), (new, RESPONSE)), Kind::FieldMoved, "json.out_trade_no", false);
+    assert_eq!((c.old.as_str(), c.new.as_str()), (Some("query.out_trade_no"), Some("json.out_trade_no")));
+
+    // Into the multipart body, whose members have their own types: breaking.
+    let upload = "| body {data-required} | object | 表单\n| file {data-required data-indent=1} | object | 文件";
+    let old = format!("| query {{data-required}} | object | 查询参数\n| meta {{data-required data-indent=1}} | string | 元信息\n{upload}");
+    let new = format!("{upload}\n| meta {{data-required data-indent=1}} | string | 元信息");
+    only(&diff_op((&old, RESPONSE), (&new, RESPONSE)), Kind::FieldMoved, "multipart.meta", true);
 }
 
 #[test]
@@ -225,7 +260,7 @@ fn response_kind_change_is_breaking() {
 fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
     let file = "openapi/v3/demo/orders/{out_trade_no}.md";
     let old_request = "\
-| out_trade_no | string | 商户订单号
+| out_trade_no {data-required} | string | 商户订单号
 | headers {data-required} | object | 请求头
 | Accept {data-indent=1} | string | 接受类型
 | body {data-required} | object | `multipart/form-data` 数据结构
@@ -234,10 +269,10 @@ fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
 | {colspan=3 .im-table-line}
 | filename {data-required data-indent=2} | string | 文件名";
     let new_request = "\
-| out_trade_no {data-required} | string | 商户订单号
+| out_trade_no | string | 商户订单号
 | headers {data-required} | object | 请求头
 | Accept {data-indent=1} | string | 接受类型
-| Wechatpay-Serial {data-required data-indent=1} | string | 平台证书序列号
+| Accept-Language {data-required data-indent=1} | string | 语言
 | body {data-required} | object | `multipart/form-data` 数据结构
 | file {data-required data-indent=1} | object | 文件
 | meta {data-required data-indent=1} | string | 媒体文件元信息
@@ -252,8 +287,7 @@ fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
     assert_eq!(
         found,
         vec![
-            (Kind::RequiredChanged, "path.out_trade_no", true),
-            (Kind::FieldAdded, "headers.Wechatpay-Serial", true),
+            (Kind::FieldAdded, "headers.Accept-Language", true),
             (Kind::FieldAdded, "multipart.meta.sha256", true),
             (Kind::FieldAdded, "response.data[].effective_time", false),
         ]
@@ -290,6 +324,80 @@ fn notifications_are_matched_by_event_type_and_compared_like_responses() {
     let (old, new) = (notification("DEMO.SUCCESS", payload), notification("DEMO.SUCCESS", &more));
     only(&diff(&[(file, &old)], &[(file, &new)]), Kind::FieldAdded, "payload.amount", false);
     only(&diff(&[(file, &new)], &[(file, &old)]), Kind::FieldRemoved, "payload.amount", true);
+}
+
+#[test]
+fn a_payload_change_is_reported_once_even_when_the_ciphertext_row_has_no_marker() {
+    let file = "webhook/v3/DEMO.SUCCESS.md";
+    let payload = "| out_trade_no {data-required data-indent=3} | string | 商户订单号";
+    let more = format!("{payload}\n| attach {{data-indent=3}} | string | 附加数据");
+    // Older pages write the ciphertext row without `data-encrypted`: it still holds the payload.
+    let page = |rows: &str| notification_page(&notification_rows("DEMO.SUCCESS", rows).replace(" {data-encrypted=by-aes-gcm}", ""));
+    let changes = diff(&[(file, &page(payload))], &[(file, &page(&more))]);
+    only(&changes, Kind::FieldAdded, "payload.attach", false);
+    let changes = diff(&[(file, &page(&more))], &[(file, &page(payload))]);
+    only(&changes, Kind::FieldRemoved, "payload.attach", true);
+}
+
+#[test]
+fn request_flags_the_builder_does_not_insist_on_are_not_breaking() {
+    let get = |rows: &str| op("get", rows, RESPONSE);
+    let diff_get = |old: &str, new: &str| diff(&[(ORDERS, &get(old))], &[(ORDERS, &get(new))]);
+    let query = |mchid: &str| format!("| query {{data-required}} | object | 查询参数\n| {mchid} | string | 商户号");
+
+    // A part's own flag reaches no generated code: not reported.
+    assert_eq!(diff_op((&json(""), RESPONSE), (&json("").replace("| json {data-required}", "| json"), RESPONSE)), vec![]);
+    assert_eq!(diff_get(&query("mchid {data-indent=1}"), &query("mchid {data-indent=1}").replace("| query {data-required}", "| query")), vec![]);
+
+    // A top-level `mchid` / `sp_mchid` is filled by the client: its flag is documentation, and
+    // a new required one is a new optional setter.
+    let c = only(&diff_get(&query("mchid {data-indent=1}"), &query("mchid {data-required data-indent=1}")), Kind::RequiredChanged, "query.mchid", false);
+    assert!(c.reason.contains("merchant id"), "{}", c.reason);
+    let with_sp = json("| sp_mchid {data-required data-indent=1} | string | 服务商商户号");
+    only(&diff_op((&json(""), RESPONSE), (&with_sp, RESPONSE)), Kind::FieldAdded, "json.sp_mchid", false);
+    // Deeper down it is the user's like any other field.
+    let nested = |rows: &str| json(&format!("| sub_orders {{data-required data-indent=1}} | object[] | 子单\n{rows}"));
+    let deep = nested("| mchid {data-required data-indent=2} | string | 子单商户号");
+    only(&diff_op((&nested(""), RESPONSE), (&deep, RESPONSE)), Kind::FieldAdded, "json.sub_orders[].mchid", true);
+
+    // `Wechatpay-Serial` is set by the transport.
+    let serial = |attrs: &str| format!("| headers | object | 请求头\n| Wechatpay-Serial {{{attrs}}} | string | 平台证书序列号\n{}", json(""));
+    let c = only(&diff_op((&serial("data-indent=1"), RESPONSE), (&serial("data-required data-indent=1"), RESPONSE)), Kind::RequiredChanged, "headers.Wechatpay-Serial", false);
+    assert!(c.reason.contains("transport"), "{}", c.reason);
+    only(&diff_op((&json(""), RESPONSE), (&serial("data-required data-indent=1"), RESPONSE)), Kind::FieldAdded, "headers.Wechatpay-Serial", false);
+
+    // A path parameter is always required, whatever its row says: not reported.
+    let file = "openapi/v3/demo/orders/{out_trade_no}.md";
+    let param = |attrs: &str| get(&format!("| out_trade_no {attrs} | string | 订单号"));
+    assert_eq!(diff(&[(file, &param(""))], &[(file, &param("{data-required}"))]), vec![]);
+}
+
+#[test]
+fn notification_headers_and_envelope_are_the_hand_written_codes_but_event_routing_matters() {
+    let file = "webhook/v3/DEMO.SUCCESS.md";
+    let payload = "| out_trade_no {data-required data-indent=3} | string | 商户订单号";
+    let base = notification_rows("DEMO.SUCCESS", payload);
+    let diff_rows = |new: &str| diff(&[(file, &notification_page(&base))], &[(file, &notification_page(new))]);
+
+    let optional_serial = base.replace("| Wechatpay-Serial {data-required data-indent=1}", "| Wechatpay-Serial {data-indent=1}");
+    only(&diff_rows(&optional_serial), Kind::RequiredChanged, "headers.Wechatpay-Serial", false);
+    let no_id = base.replace("| id {data-required data-indent=1} | string | 通知的唯一ID\n", "");
+    only(&diff_rows(&no_id), Kind::FieldRemoved, "envelope.id", false);
+    let numeric_id = base.replace("| id {data-required data-indent=1} | string |", "| id {data-required data-indent=1} | integer |");
+    only(&diff_rows(&numeric_id), Kind::TypeChanged, "envelope.id", false);
+    let other_algorithm = base.replace("`AEAD_AES_256_GCM` 枚举值", "`SM4_GCM` 枚举值");
+    let found: Vec<(Kind, bool)> = diff_rows(&other_algorithm).iter().map(|c| (c.kind, c.breaking)).collect();
+    assert_eq!(found, [(Kind::EnumValuesAdded, false), (Kind::EnumValuesRemoved, false)]);
+
+    // The event types `event_type` lists reach this notification's variant.
+    let two = base.replace("`DEMO.SUCCESS` 枚举值", "`DEMO.SUCCESS` \\| `DEMO.CLOSED` 枚举值之一");
+    let c = only(&diff_rows(&two), Kind::EnumValuesAdded, "envelope.event_type", false);
+    assert_eq!(c.new, serde_json::json!(["DEMO.CLOSED"]));
+    let c = only(&diff(&[(file, &notification_page(&two))], &[(file, &notification_page(&base))]), Kind::EnumValuesRemoved, "envelope.event_type", true);
+    assert!(c.reason.contains("Event::Unknown"), "{}", c.reason);
+    let unlisted = base.replace("<br/>`DEMO.SUCCESS` 枚举值", "");
+    only(&diff_rows(&unlisted), Kind::TypeChanged, "envelope.event_type", false);
+    only(&diff(&[(file, &notification_page(&two))], &[(file, &notification_page(&unlisted))]), Kind::TypeChanged, "envelope.event_type", true);
 }
 
 #[test]
@@ -359,17 +467,42 @@ fn json_lists_every_change_with_stable_keys() {
 }
 
 #[test]
-fn bad_pages_and_arguments_exit_with_2() {
+fn bad_arguments_and_missing_trees_exit_with_2() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), &[("old/openapi/v3/demo/orders.md", &op("post", &json(""), RESPONSE))]);
-    write(tmp.path(), &[("new/openapi/v3/demo/orders.md", &op("post", &json("| total {data-indent=1} | money | 金额"), RESPONSE))]);
-    let (code, _, err) = cli(&["old", "new"], tmp.path());
+    let (code, _, err) = cli(&["old", "missing"], tmp.path());
     assert_eq!(code, 2);
-    assert!(err.contains("openapi/v3/demo/orders.md:14: unknown type `money`"), "{err}");
-
-    assert_eq!(cli(&["old", "missing"], tmp.path()).0, 2);
+    assert!(err.contains("missing: not a directory"), "{err}");
     assert_eq!(cli(&["old"], tmp.path()).0, 2);
-    assert_eq!(cli(&["old", "new", "--format", "yaml"], tmp.path()).0, 2);
+    assert_eq!(cli(&["old", "old", "--format", "yaml"], tmp.path()).0, 2);
+}
+
+#[test]
+fn a_page_that_does_not_load_is_reported_and_every_other_page_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let other = "openapi/v3/demo/refunds.md";
+    let (plain, attach) = (op("post", &json(""), RESPONSE), op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE));
+    let broken = op("post", &json("| total {data-indent=1} | money | 金额"), RESPONSE);
+    write(tmp.path(), &[("old/openapi/v3/demo/orders.md", &plain), (&format!("old/{other}"), &plain)]);
+    write(tmp.path(), &[("new/openapi/v3/demo/orders.md", &broken), (&format!("new/{other}"), &attach)]);
+
+    let (code, out, err) = cli(&["old", "new", "--deny-breaking"], tmp.path());
+    // The bad page is an error at its line; the other page is compared; the status says the
+    // report is partial, even though nothing in it breaks.
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("new/openapi/v3/demo/orders.md:14: unknown type `money`"), "{err}");
+    assert!(out.contains("compatible  json.attach: field added"), "{out}");
+    // Not an operation removed: a page that does not load is left out on both sides.
+    assert!(!out.contains("orders"), "{out}");
+    assert!(out.ends_with("Not compared: 1 page that does not load (see the errors).\n"), "{out}");
+
+    let (code, out, _) = cli(&["old", "new", "--format", "markdown"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(out.contains("> **Not compared:** 1 page that does not load:\n> - `new/openapi/v3/demo/orders.md:14: unknown type 'money' for 'total'`"), "{out}");
+    let (_, out, _) = cli(&["old", "new", "--format", "json"], tmp.path());
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["unread"], serde_json::json!([{"tree": "new", "file": "openapi/v3/demo/orders.md", "line": 14, "message": "unknown type `money` for `total`"}]));
+    assert_eq!(doc["summary"]["changes"], 1);
 }
 
 #[test]

@@ -270,3 +270,131 @@ fn a_payload_written_after_original_type_is_still_the_ciphertexts() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The enum values read from one description cell.
+fn enum_of(description: &str) -> Vec<String> {
+    let rows = format!("| json | object | body\n| a {{data-indent=1}} | string | {description}\n");
+    let ops = operations("openapi/v3/demo/a.md", &page("post", &rows));
+    ops[0].request.json.as_ref().unwrap().fields[0].enum_values.clone()
+}
+
+#[test]
+fn enum_lists_are_read_in_every_notation_the_pages_use() {
+    // After a line break, one of / this one value, with or without blanks around the pipes.
+    assert_eq!(enum_of("状态<br/>`A` \\| `B` 枚举值之一"), ["A", "B"]);
+    assert_eq!(enum_of("算法<br/>`SM2`\\|`RSA`\\|`ALL`枚举值之一<br/>默认为`RSA`"), ["SM2", "RSA", "ALL"]);
+    assert_eq!(enum_of("`HTTP`状态码<br/>`20X` `4XX` `5XX` 枚举值之一"), ["20X", "4XX", "5XX"]);
+    assert_eq!(enum_of("`PENDING` \\| `APPROVED` 枚举值之一"), ["PENDING", "APPROVED"]);
+    // Right after the text, with no line break before the list.
+    assert_eq!(enum_of("充值渠道 `BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一"), ["BANK_TRANSFER", "ONLINE_BANK"]);
+    assert_eq!(enum_of("文件摘要算法 `DIGEST_ALGORITHM_SM3`枚举值"), ["DIGEST_ALGORITHM_SM3"]);
+    assert_eq!(enum_of("原始回调类型`product_coupon` 枚举值"), ["product_coupon"]);
+    // The marker ending a clause.
+    assert_eq!(enum_of("算法<br/>`SM2`\\|`RSA`枚举值之一，默认为`RSA`"), ["SM2", "RSA"]);
+    // Labelled values under a `枚举值：` heading, backticked or bare, up to the first other line.
+    assert_eq!(enum_of("枚举值：<br/>`Y`：用户已还款<br/>`N`：用户未还款<br/>注意：使用前先确认`bank_type`"), ["Y", "N"]);
+    assert_eq!(enum_of("枚举值<br/>`GLOBAL`：全场代金券<br/>`SINGLE`：单品优惠"), ["GLOBAL", "SINGLE"]);
+    assert_eq!(enum_of("枚举值：<br/>SUCCESS：支付成功<br/>PAY_FAIL：支付失败(其他原因)"), ["SUCCESS", "PAY_FAIL"]);
+    // A notation edit is no change: the same list, whatever the layout.
+    assert_eq!(enum_of("充值渠道<br/>`BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一"), enum_of("充值渠道 `BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一"));
+}
+
+#[test]
+fn values_merely_mentioned_in_backticks_are_not_enums() {
+    for description in [
+        "枚举类型，符合ISO 4217标准的三位字母代码，默认为`CNY`，目前只支持`CNY`",
+        "`COUPON`：代金券<br/>`DISCOUNT`：优惠券",
+        "交易场景值，目前支持`PARKING`：车场停车场景",
+        "使用时请留意该值为处罚方法的文本内容，并非枚举值。",
+        "风险类型`risk_type`枚举值对应的中文描述",
+        "订单识别标识：小时购/自提等枚举值",
+        "枚举值：<br/>见`trade_state`的说明",
+        // A value whose opening backtick is missing: no list, rather than a list without it.
+        "no_balance` \\| `no_debit` \\| `balance_only` 枚举值之一",
+    ] {
+        assert_eq!(enum_of(description), Vec::<String>::new(), "{description}");
+    }
+}
+
+#[test]
+fn several_attribute_blocks_in_a_name_cell_are_one_set() {
+    let rows = "| json {data-required} | object | body\n| bank_type {data-required} {data-indent=1} | string {data-tooltip=\"x\"} {data-encrypted=by-rsa-pubkey} | 银行\n";
+    let ops = operations("openapi/v3/demo/a.md", &page("post", rows));
+    let field = &ops[0].request.json.as_ref().unwrap().fields[0];
+    assert_eq!((field.name.as_str(), field.required, field.encrypted), ("bank_type", true, Some(Encryption::RsaPubkey)));
+}
+
+#[test]
+fn a_name_cell_that_is_not_a_name_is_an_error_at_its_line() {
+    for (cell, shown) in [
+        ("bank_type {data-required data-indent=1", "bank_type {data-required data-indent=1"),
+        ("`bank_type` {data-indent=1}", "`bank_type`"),
+        ("» code {data-indent=1}", "» code"),
+        ("bank_type data-required {data-indent=1}", "bank_type data-required"),
+        ("**bank_type** {data-indent=1}", "**bank_type**"),
+    ] {
+        let rows = format!("| json | object | body\n| {cell} | string | 银行\n");
+        let message = error("openapi/v3/demo/a.md", &page("post", &rows));
+        assert!(message.starts_with(&format!("openapi/v3/demo/a.md:11: `{shown}` is not a field name")), "{message}");
+    }
+    // Every kind of name the real pages use still reads.
+    let rows = "| headers | object | h\n| Wechatpay-Serial {data-indent=1} | string | s\n| json | object | body\n\
+| 商户号 {data-indent=1} | string | 中文名\n| payer _currency {data-indent=1} | string | 原样保留\n| sub.field {data-indent=1} | string | 点\n";
+    let ops = operations("openapi/v3/demo/a.md", &page("post", rows));
+    let names: Vec<&str> = ops[0].request.json.as_ref().unwrap().fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["商户号", "payer _currency", "sub.field"]);
+}
+
+#[test]
+fn codegen_loading_refuses_a_tree_with_a_bad_page_and_the_diff_loading_keeps_the_good_ones() {
+    // A folder without `openapi/v3/`: every page under it is read, so two folders can describe
+    // the same operation.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |file: &str, text: String| {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("one/v3/demo/a.md", page("post", "| json | object | b\n| x {data-indent=1} | undefined | x\n"));
+    write("one/v3/demo/b.md", page("post", "| json | object | b\n| y {data-indent=1} | string | y\n"));
+    write("two/v3/demo/b.md", page("post", "| json | object | b\n| y {data-indent=1} | string | y\n"));
+
+    let errors = xtask::load(dir.path()).unwrap_err();
+    let loaded = xtask::load::load_each(dir.path()).unwrap();
+    assert_eq!(loaded.errors, errors, "both loaders find the same errors");
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "one/v3/demo/a.md:11: unknown type `undefined` for `x`",
+            "two/v3/demo/b.md:6: post /v3/demo/b is also described at one/v3/demo/b.md:6",
+        ]
+    );
+    let files: Vec<&str> = loaded.api.operations.iter().map(|op| op.file.as_str()).collect();
+    assert_eq!(files, ["one/v3/demo/b.md"]);
+}
+
+#[test]
+fn a_payload_written_as_an_object_after_the_ciphertext_is_the_ciphertexts_and_no_envelope_member() {
+    let rows = "| body {data-required} | object | b\n\
+| resource {data-required data-indent=1} | object | r\n\
+| ciphertext {data-required data-indent=2} | string {data-encrypted=by-aes-gcm} | c\n\
+| {colspan=3 .im-table-line}\n\
+| original_data {data-indent=2} | object | 平台结果\n\
+| status {data-required data-indent=3} | string | s\n\
+| {colspan=3 .im-table-line}\n\
+| original_data {data-indent=2} | object | 二级商户结果\n\
+| status {data-required data-indent=3} | string | s\n\
+| sub_mchid {data-required data-indent=3} | string | m\n";
+    match read_page("webhook/v3/DEMO.CHANGE.md", &page("post", rows)) {
+        Ok(Lowered::Notification(n, warnings)) => {
+            let payload: Vec<(&str, bool)> = n.payload.iter().map(|f| (f.name.as_str(), f.required)).collect();
+            assert_eq!(payload, [("status", true), ("sub_mchid", false)]);
+            let resource: Vec<&str> = n.envelope[0].children.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(resource, ["ciphertext"]);
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(warnings[0].starts_with("webhook/v3/DEMO.CHANGE.md:14: the payload structure is written as `resource.original_data`"), "{}", warnings[0]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

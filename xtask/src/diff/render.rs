@@ -6,6 +6,21 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::compare::Change;
+use crate::PageError;
+
+/// A page not compared because it does not load: the error, and the tree it is in as the user
+/// named it (`old`, `HEAD:specs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unread {
+    pub tree: String,
+    pub error: PageError,
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.tree, self.error)
+    }
+}
 
 /// Counts over a list of changes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -58,7 +73,7 @@ fn groups(changes: &[Change]) -> Vec<&[Change]> {
 /// POST /v3/pay/transactions/jsapi (openapi/v3/pay/transactions/jsapi.md)
 ///   BREAKING    json.scene_info.store_id: field added (string, required) — required in requests: …
 /// ```
-pub fn text(changes: &[Change]) -> String {
+pub fn text(changes: &[Change], unread: &[Unread]) -> String {
     let mut out = String::new();
     for group in groups(changes) {
         let first = &group[0];
@@ -74,15 +89,26 @@ pub fn text(changes: &[Change]) -> String {
     }
     out.push_str(&Summary::of(changes).sentence());
     out.push('\n');
+    // The errors themselves go to stderr with the other diagnostics; the report says it is partial.
+    if !unread.is_empty() {
+        writeln!(out, "Not compared: {} (see the errors).", pages_not_loading(unread)).unwrap();
+    }
     out
 }
 
-/// A summary line, then a table per operation.
-pub fn markdown(changes: &[Change]) -> String {
+/// `2 pages that do not load`, counting pages, not errors.
+fn pages_not_loading(unread: &[Unread]) -> String {
+    let pages = unread.iter().map(|u| (&u.tree, &u.error.file)).collect::<std::collections::BTreeSet<_>>().len();
+    format!("{pages} page{} that do{} not load", plural(pages), if pages == 1 { "es" } else { "" })
+}
+
+/// A summary line, the pages not compared, then a table per operation.
+pub fn markdown(changes: &[Change], unread: &[Unread]) -> String {
     let summary = Summary::of(changes);
     let mut out = String::new();
     if summary.changes == 0 {
         out.push_str("**Schema diff:** no schema changes.\n");
+        markdown_unread(&mut out, unread);
         return out;
     }
     writeln!(
@@ -96,6 +122,7 @@ pub fn markdown(changes: &[Change]) -> String {
         summary.compatible
     )
     .unwrap();
+    markdown_unread(&mut out, unread);
     for group in groups(changes) {
         let first = &group[0];
         let breaking = group.iter().filter(|c| c.breaking).count();
@@ -113,14 +140,38 @@ pub fn markdown(changes: &[Change]) -> String {
     out
 }
 
-/// `{"summary": {…}, "changes": [{kind, operation, path, breaking, reason, old, new, file}]}`.
-pub fn json(changes: &[Change]) -> String {
+/// A pull request must not read a partial report as a complete one.
+fn markdown_unread(out: &mut String, unread: &[Unread]) {
+    if unread.is_empty() {
+        return;
+    }
+    writeln!(out, "\n> **Not compared:** {}:", pages_not_loading(unread)).unwrap();
+    for e in unread {
+        writeln!(out, "> - `{}`", cell(&e.to_string()).replace('`', "'")).unwrap();
+    }
+}
+
+/// `{"summary": {…}, "changes": [{kind, operation, path, breaking, reason, old, new, file}],
+/// "unread": [{tree, file, line, message}]}`.
+pub fn json(changes: &[Change], unread: &[Unread]) -> String {
     #[derive(Serialize)]
     struct Document<'a> {
         summary: Summary,
         changes: &'a [Change],
+        unread: Vec<UnreadPage<'a>>,
     }
-    let mut s = serde_json::to_string_pretty(&Document { summary: Summary::of(changes), changes }).expect("changes serialize");
+    #[derive(Serialize)]
+    struct UnreadPage<'a> {
+        tree: &'a str,
+        file: &'a str,
+        line: usize,
+        message: &'a str,
+    }
+    let unread = unread
+        .iter()
+        .map(|u| UnreadPage { tree: &u.tree, file: &u.error.file, line: u.error.line, message: &u.error.message })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&Document { summary: Summary::of(changes), changes, unread }).expect("changes serialize");
     s.push('\n');
     s
 }
